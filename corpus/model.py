@@ -125,3 +125,16 @@ class Plan:
     def passages(self) -> tuple[Passage, ...]:
         """Every passage of the plan, preamble first."""
         return tuple(p for it in self.all_items() for p in it.passages)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A date by which (part of) an item is due, with where it came from and how sure we are."""
+
+    plan: str
+    item: int
+    date: date
+    label: str  # short, e.g. 年度任务, 第一季度专题报告会, 推普周
+    phrase: str  # the words of the plan it comes from
+    rule: str  # the rule that produced it, e.g. plan-year-end, year-range, quarterly, named-event
+    confidence: str  # explicit / inferred / default
