@@ -1,0 +1,139 @@
+"""The one tokeniser for plan passages and questions: jieba words + CJK bigrams, synonyms, stopwords."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+SMALL_DICT = DATA / "dict.txt"  # built by `python -m index.build_dict`
+USER_DICT = DATA / "userdict.txt"
+STOPWORDS = DATA / "stopwords.txt"
+SYNONYMS = DATA / "synonyms.txt"
+
+BIGRAM = "~"  # prefix marking a character bigram token, so bigrams never collide with words
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9+#.\-]*[a-z0-9+#]|[a-z0-9]")
+_HAS_TOPIC = re.compile(f"[{_CJK}a-z0-9]")
+
+
+def _import_jieba():  # type: ignore[no-untyped-def]
+    """Import jieba without pkg_resources: jieba only uses it to open its data files, and it costs 0.1 s
+    and a deprecation warning on newer setuptools. With it hidden jieba falls back to plain open()."""
+    hidden = "pkg_resources" not in sys.modules
+    if hidden:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+    try:
+        import jieba
+    finally:
+        if hidden:
+            del sys.modules["pkg_resources"]
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def _read_lines(path: Path) -> list[str]:
+    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+@dataclass(frozen=True)
+class SynonymRule:
+    """Question wording (any of `when`) that adds plan wording (`add`) to the question."""
+
+    when: tuple[str, ...]
+    add: str
+
+
+def load_synonyms(path: Path = SYNONYMS) -> tuple[SynonymRule, ...]:
+    """Read the synonym table: `a|b|c = plan words`."""
+    rules = []
+    for line in _read_lines(path):
+        left, _, right = line.partition("=")
+        when = tuple(w.strip().lower() for w in left.split("|") if w.strip())
+        if when and right.strip():
+            rules.append(SynonymRule(when, right.strip()))
+    return tuple(rules)
+
+
+def _compile_synonyms(rules: tuple[SynonymRule, ...]) -> list[tuple[re.Pattern[str], str]]:
+    """ASCII keys match whole words only (`pe` must not fire inside `recipe`); Chinese keys as substrings."""
+    out = []
+    for r in rules:
+        parts = [rf"(?<![a-z]){re.escape(w)}(?![a-z])" if w.isascii() else re.escape(w) for w in r.when]
+        out.append((re.compile("|".join(parts)), r.add))
+    return out
+
+
+class Tokenizer:
+    """Normalise (NFKC, lower case, traditional → simplified), expand synonyms, cut, drop stopwords, add bigrams."""
+
+    def __init__(self, dictionary: Path | None = SMALL_DICT, cache_dir: Path | None = None) -> None:
+        jieba = _import_jieba()
+        use_small = dictionary is not None and dictionary.exists()
+        self._jieba = jieba.Tokenizer(dictionary=str(dictionary) if use_small else jieba.DEFAULT_DICT_NAME)
+        # The small dictionary loads in a few milliseconds, so jieba's cache file buys nothing: skip it
+        # (and write nothing to /tmp). With the full dictionary, keep the cache in an explicit place.
+        if cache_dir is not None:
+            self._jieba.tmp_dir = str(cache_dir)
+            self._jieba.cache_file = str(cache_dir / "jieba.cache")
+        if use_small:
+            self._jieba.FREQ, self._jieba.total = self._jieba.gen_pfdict(self._jieba.get_dict_file())
+            self._jieba.initialized = True
+        self._jieba.load_userdict(str(USER_DICT))
+        self.stopwords = frozenset(w for ln in _read_lines(STOPWORDS) for w in ln.split())
+        self.synonyms = load_synonyms()
+        self._synonym_patterns = _compile_synonyms(self.synonyms)
+        self._t2s = None
+
+    def _to_simplified(self, text: str) -> str:
+        """Traditional → simplified via OpenCC, loaded on first use and only for non-ASCII text."""
+        if text.isascii():
+            return text
+        if self._t2s is None:
+            from opencc import OpenCC
+
+            self._t2s = OpenCC("t2s")
+        return self._t2s.convert(text)
+
+    def normalize(self, text: str) -> str:
+        """NFKC (full-width letters and digits to ASCII), lower case, simplified characters."""
+        return self._to_simplified(unicodedata.normalize("NFKC", text).lower())
+
+    def expansion(self, text: str) -> str:
+        """The plan wording of every synonym rule whose question wording occurs in normalised `text`."""
+        return " ".join(add for pat, add in self._synonym_patterns if pat.search(text))
+
+    def words(self, text: str) -> list[str]:
+        """jieba words (search mode: long words and their parts), without stopwords and punctuation."""
+        out = []
+        for w in self._jieba.cut_for_search(text):
+            w = w.strip()
+            if w and w not in self.stopwords and _HAS_TOPIC.search(w):
+                out.append(w)
+        return out
+
+    def bigrams(self, text: str) -> list[str]:
+        """Character bigrams of every run of Chinese characters: tolerant of typos and odd cuts."""
+        out = []
+        for run in _CJK_RUN.findall(text):
+            out.extend(BIGRAM + run[i : i + 2] for i in range(len(run) - 1))
+        return out
+
+    def tokens(self, text: str) -> list[str]:
+        """Tokens for BM25, the same for passages and questions: words then bigrams."""
+        text = self.normalize(text)
+        return self.words(text) + self.bigrams(text)
+
+
+
+@cache
+def default_tokenizer() -> Tokenizer:
+    """The process-wide tokeniser (jieba initialised once)."""
+    return Tokenizer()
