@@ -1,0 +1,178 @@
+"""`plan-bot`: ask the plan from the shell, look items up, evaluate, and run the Telegram bot.
+
+Sub-commands import only what they need: `ask` must answer in a fraction of a second, so nothing
+here imports python-telegram-bot or sqlite-utils at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence, TextIO
+
+EXIT_USAGE = 2
+MAX_INPUT_CHARS = 10_000  # anything longer is cut before it reaches the index
+
+
+def _index():  # type: ignore[no-untyped-def]
+    from index import Index
+
+    return Index.build()
+
+
+def _print_json(obj: object, out: TextIO) -> None:
+    out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def _ask_one(ix, question: str, k: int, as_json: bool, out: TextIO) -> int:  # type: ignore[no-untyped-def]
+    from .render import TEXT, answer_json, answer_text
+
+    if not question.strip():
+        if as_json:
+            _print_json({"query": question, "answered": False, "results": [], "error": "empty question"}, out)
+        else:
+            print("plan-bot: 问题是空的。用法：plan-bot ask \"学前教育有什么新政策？\"", file=sys.stderr)
+        return EXIT_USAGE
+    answer = ix.search(question[:MAX_INPUT_CHARS], k=k)
+    if as_json:
+        obj = answer_json(answer)
+        obj["query"] = question if len(question) <= MAX_INPUT_CHARS else question[:MAX_INPUT_CHARS]
+        _print_json(obj, out)
+    else:
+        plan = ix.plan(answer.hits[0].item.plan) if answer.hits else ix.plan()
+        out.write(answer_text(answer, plan, TEXT, per_page=k) + "\n")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Answer one question, or one per stdin line with `-` (JSON Lines, flushed line by line)."""
+    if args.question != "-":
+        if not args.question.strip():
+            return _ask_one(None, args.question, args.k, args.json, out)
+        return _ask_one(_index(), args.question, args.k, args.json, out)
+    ix = _index()
+    for line in sys.stdin:
+        q = line.rstrip("\r\n")
+        if args.json:
+            _ask_one(ix, q, args.k, True, out)
+        elif q.strip():
+            _ask_one(ix, q, args.k, False, out)
+            out.write("\n")
+    return 0
+
+
+def cmd_item(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Print one item by reference (15, 十五, 第15条)."""
+    from index import RefError
+
+    from .render import TEXT, item_json, item_text
+
+    ix = _index()
+    try:
+        item = ix.item(args.ref, args.plan)
+    except RefError as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        _print_json(item_json(item), out)
+    else:
+        out.write(item_text(item, TEXT) + "\n")
+    return 0
+
+
+def cmd_sections(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Print the table of contents, or one section's items."""
+    from index import RefError
+
+    from .render import TEXT, section_text, sections_json, sections_text
+
+    ix = _index()
+    try:
+        plan = ix.plan(args.plan)
+        if args.section:
+            section = ix.section(args.section, args.plan)
+            if args.json:
+                _print_json({"plan": plan.id, "section": section.numeral, "title": section.title,
+                             "items": [{"item": n, "title": plan.item(n).title} for n in section.items]}, out)
+            else:
+                out.write(section_text(plan, section, TEXT) + "\n")
+            return 0
+    except RefError as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        _print_json(sections_json(plan), out)
+    else:
+        out.write(sections_text(plan, TEXT) + "\n")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Score the search on an evaluation file (hit@1, hit@3, MRR, multi recall@3, rejections)."""
+    from index.evaluate import Outcome, read_questions, report
+
+    try:
+        questions = read_questions(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    ix = _index()
+    pairs = []
+    for q in questions:
+        a = ix.search(q.q, k=10)
+        o = Outcome(tuple(h.item.number for h in a.hits), a.answered)
+        pairs.append((q, o))
+        if args.verbose:
+            ok = (a.answered and bool(o.items) and o.items[0] in q.gold) if q.gold else not a.answered
+            mark = "ok  " if ok else "MISS"
+            out.write(f"{mark} {q.id} [{q.kind}] gold={list(q.gold)} got={list(o.items[:3])} answered={a.answered}  {q.q[:50]}\n")
+    out.write(report(pairs) + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every sub-command."""
+    ap = argparse.ArgumentParser(prog="plan-bot", description="Ask a work plan questions in Chinese; run its Telegram bot.")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ask", help="answer a question (or one per stdin line with -)")
+    p.add_argument("question", help='the question, or "-" to read one per line from stdin')
+    p.add_argument("-k", type=int, default=3, help="how many items to return (default 3)")
+    p.add_argument("--json", action="store_true", help="print JSON (one object per line)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("item", help="show an item: 15, 十五, 第15条 (0 = 总体要求)")
+    p.add_argument("ref")
+    p.add_argument("--plan", help="plan id (default: the first plan)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_item)
+
+    p = sub.add_parser("sections", help="the table of contents, or one section: sections 三")
+    p.add_argument("section", nargs="?", help="a section: 三, 3, 第三部分")
+    p.add_argument("--plan", help="plan id (default: the first plan)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sections)
+
+    p = sub.add_parser("eval", help="score the search on a .jsonl file of questions with gold items")
+    p.add_argument("file")
+    p.add_argument("-v", "--verbose", action="store_true", help="one line per question")
+    p.set_defaults(func=cmd_eval)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `plan-bot` console script."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "k", 1) < 1:
+        print("plan-bot: -k must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # `plan-bot ask … | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

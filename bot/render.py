@@ -1,0 +1,202 @@
+"""Domain objects → what a person reads: Telegram HTML or plain text, and JSON for the CLI.
+
+Every piece of dynamic text goes through `Style.esc`; the HTML style only ever emits <b> and <i>.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Callable
+
+from corpus import GOAL, MEASURES, Item, Plan, Section, split_sentences
+from index import Answer, Hit, Match
+
+TELEGRAM_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class Style:
+    """How to escape text and mark emphasis in one output medium."""
+
+    esc: Callable[[str], str]
+    bold_open: str
+    bold_close: str
+    italic_open: str = ""
+    italic_close: str = ""
+
+    def bold(self, text: str) -> str:
+        """Escaped text in bold."""
+        return f"{self.bold_open}{self.esc(text)}{self.bold_close}"
+
+    def italic(self, text: str) -> str:
+        """Escaped text in italics (plain text: unchanged)."""
+        return f"{self.italic_open}{self.esc(text)}{self.italic_close}"
+
+
+HTML = Style(lambda s: html.escape(s, quote=False), "<b>", "</b>", "<i>", "</i>")
+TEXT = Style(lambda s: s, "【", "】")
+
+
+def marked(match: Match, style: Style) -> str:
+    """A matched sentence with its matched terms in bold, everything escaped."""
+    text, out, last = match.passage.text, [], 0
+    for a, b in match.spans:
+        out += [style.esc(text[last:a]), style.bold(text[a:b])]
+        last = b
+    out.append(style.esc(text[last:]))
+    return "".join(out)
+
+
+def _part_label(item: Item, part: str) -> str:
+    return item.measures_label if part == MEASURES else part
+
+
+def hit_lines(hit: Hit, style: Style, *, max_matches: int = 2) -> list[str]:
+    """Reference line, then the matched sentences grouped by part."""
+    lines = [f"📌 {style.bold(hit.item.ref)}"]
+    by_part: dict[str, list[str]] = {}
+    for m in hit.matches[:max_matches]:
+        by_part.setdefault(m.passage.part, []).append(marked(m, style))
+    for part, sentences in by_part.items():
+        lines.append(f"{style.esc(_part_label(hit.item, part))}：…{' … '.join(sentences)}…")
+    return lines
+
+
+def short_ref(item: Item) -> str:
+    """`15. 推动高等教育提质创新发展` (or 总体要求)."""
+    return item.title if item.is_preamble else f"{item.number}. {item.title}"
+
+
+def provenance(plan: Plan, style: Style) -> str:
+    """The source line that ends an answer."""
+    return style.italic(f"来源：{plan.meta.title}")
+
+
+def answer_text(answer: Answer, plan: Plan, style: Style, *, first: int = 0, per_page: int = 3) -> str:
+    """An answer card: the best items with their matched sentences, or an honest not-found."""
+    if not answer.answered:
+        return not_found_text(answer, style)
+    page = answer.hits[first : first + per_page]
+    blocks = []
+    for i, hit in enumerate(page):
+        blocks.append("\n".join(hit_lines(hit, style, max_matches=2 if i == 0 and first == 0 else 1)))
+    rest = answer.hits[first + per_page :]
+    if rest:
+        blocks.append("也可能相关：" + " · ".join(style.esc(short_ref(h.item)) for h in rest[:3]))
+    if answer.truncated:
+        blocks.append(style.italic("（问题过长，只按前面的部分检索。）"))
+    blocks.append(provenance(plan, style))
+    return "\n\n".join(blocks)
+
+
+def not_found_text(answer: Answer, style: Style) -> str:
+    """Say plainly that the plan does not address the question; offer the nearest items and /sections."""
+    q = answer.query.strip()
+    shown = q if len(q) <= 40 else q[:40] + "…"
+    if answer.reason == "empty":
+        return "请输入一个问题，例如“学前教育有什么新政策？”，或发送 /sections 查看目录。"
+    lines = [f"这份工作要点里没有找到与“{style.esc(shown)}”相关的内容。"]
+    if answer.reason == "detail-not-in-plan" and answer.hits:
+        h = answer.hits[0]
+        lines.append(f"计划在第 {h.item.number} 条（{style.esc(h.item.title)}）提到了相关工作，但没有给出你问的具体数字、名额或办理细节。")
+    elif answer.hits:
+        lines.append("你可能想看：" + " · ".join(style.esc(short_ref(h.item)) for h in answer.hits[:3]))
+    lines.append("可以试试：/sections 查看目录，或换个说法提问（例如“学前教育”“高校毕业生就业”）。")
+    return "\n".join(lines)
+
+
+def item_text(item: Item, style: Style) -> str:
+    """The whole item: reference, 目标任务 as a paragraph, 工作措施 as a numbered list."""
+    if item.is_preamble:
+        return f"📖 {style.bold(item.ref)}\n\n{style.esc(item.goal)}"
+    measures = split_sentences(item.measures)
+    lines = [f"📖 {style.bold(item.ref)}", "", style.bold(GOAL), style.esc(item.goal), "", style.bold(item.measures_label)]
+    lines += [f"{i}. {style.esc(s)}" for i, s in enumerate(measures, start=1)]
+    return "\n".join(lines)
+
+
+def sections_text(plan: Plan, style: Style) -> str:
+    """The table of contents: sections with their item ranges."""
+    lines = [style.bold(plan.meta.title), f"0. {style.esc('总体要求')}（/item 0）"]
+    for s in plan.sections:
+        lines.append(f"{style.esc(s.heading)}（第 {s.items[0]}–{s.items[-1]} 条，/section {s.numeral}）")
+    return "\n".join(lines)
+
+
+def section_text(plan: Plan, section: Section, style: Style) -> str:
+    """One section and the titles of its items."""
+    lines = [style.bold(section.heading)]
+    lines += [f"{n}. {style.esc(plan.item(n).title)}" for n in section.items]
+    return "\n".join(lines)
+
+
+def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Cut text into messages of at most `limit` characters, on paragraph, then line, then sentence ends.
+
+    Callers pass text whose markup never spans a line (bold runs sit inside one line), so cuts at line
+    or sentence ends keep the HTML balanced; a single over-long sentence is the only hard cut.
+    """
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    for para in text.split("\n"):
+        if len(para) <= limit:
+            pieces.append(para)
+            continue
+        for sent in split_sentences(para) or [para]:
+            while len(sent) > limit:
+                pieces.append(sent[:limit])
+                sent = sent[limit:]
+            pieces.append(sent)
+    out: list[str] = []
+    cur = ""
+    for p in pieces:
+        candidate = f"{cur}\n{p}" if cur else p
+        if len(candidate) <= limit:
+            cur = candidate
+        else:
+            if cur:
+                out.append(cur)
+            cur = p
+    if cur:
+        out.append(cur)
+    return out
+
+
+# ---- JSON (CLI) --------------------------------------------------------------------------------
+def hit_json(hit: Hit) -> dict:
+    """One result in the JSON answer schema."""
+    it = hit.item
+    return {
+        "plan": it.plan, "item": it.number, "title": it.title, "section": it.section,
+        "section_title": it.section_title, "ref": it.ref, "part": hit.part,
+        "snippet": hit.snippet(), "score": round(hit.score, 4), "confidence": hit.confidence,
+    }
+
+
+def answer_json(answer: Answer) -> dict:
+    """The JSON answer schema: query, answered, results (best first, distinct items)."""
+    out: dict = {"query": answer.query, "answered": answer.answered, "results": [hit_json(h) for h in answer.hits]}
+    if answer.truncated:
+        out["note"] = "question truncated"
+    if not answer.answered:
+        out["reason"] = answer.reason
+    return out
+
+
+def item_json(item: Item) -> dict:
+    """The JSON item schema."""
+    return {
+        "plan": item.plan, "item": item.number, "title": item.title, "section": item.section,
+        "section_title": item.section_title, "ref": item.ref, "goal": item.goal, "measures": item.measures,
+        "measures_label": item.measures_label,
+    }
+
+
+def sections_json(plan: Plan) -> dict:
+    """The table of contents as JSON."""
+    return {
+        "plan": plan.id, "title": plan.meta.title,
+        "sections": [{"section": s.numeral, "number": s.number, "title": s.title, "items": list(s.items)} for s in plan.sections],
+    }
