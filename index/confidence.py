@@ -3,7 +3,11 @@
 The decision "answered or not found" is not a cut on one raw BM25 score (raw scores grow with the
 length of the question). It combines signals that each mean something on their own:
 
-- coverage: IDF-weighted share of the question's content words found in the top item's text;
+- coverage: IDF-weighted share of the question's content words found in the top item's text (a word
+  also counts as found when a synonym rule it belongs to adds a word that is there);
+- coverage_general: the same share weighted by how rare each word is in everyday Chinese (so the
+  everyday words of a question weigh little and a topic word the plan lacks weighs a lot);
+- passage_coverage: that share within the single best passage (topic words matched together);
 - known: IDF-weighted share of the question's words that occur anywhere in the plan;
 - score: log(1 + best item score); score_per_idf: best score over the question's total IDF;
 - margin: how far the best item is ahead of the runner-up;
@@ -29,11 +33,12 @@ class Features:
     """Signals about the best match of a question (see the module docstring)."""
 
     coverage: float
+    coverage_general: float
+    passage_coverage: float
     known: float
     score: float
     score_per_idf: float
     margin: float
-    n_words: int
     detail_missing: bool
 
     def vector(self) -> list[float]:

@@ -12,6 +12,7 @@ from corpus import Item, Passage, Plan, Section
 
 from .bm25 import PositiveIdfBM25, SparseScorer
 from .confidence import Calibration, Features, load_calibration
+from .detail import detail_missing
 from .refs import RefError, parse_item_ref, parse_section_ref
 from .tokenize import BIGRAM, Tokenizer, default_tokenizer
 
@@ -25,11 +26,6 @@ SYNONYM_WEIGHT = 0.6
 # An item's score: its best passage, plus a share of the whole item's score (titles and context count).
 ITEM_DOC_WEIGHT = 0.5
 
-_DETAIL_Q = re.compile(
-    r"多少|几[个所名人家年次届期项条位分天月号种]|几成|百分之|比例|分数线|录取线|复试线|名额|指标是|数额|金额|标准是|"
-    r"哪[一几]?天|什么时候|何时|截止|日期|条件|怎么报名|如何报名|报名|流程|手续|电话|地址|网址|链接"
-)
-_QUANTITY = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+[个所名人期届项条轮次年]|首届|每[年季月周]|%")
 
 
 @dataclass(frozen=True)
@@ -195,7 +191,7 @@ class Index:
             return Answer(query, False, (), truncated, reason="off-topic")
 
         highlight = sorted({t.removeprefix(BIGRAM) for t in weights}, key=len, reverse=True)
-        features = self._features(q, nq, words, item_scores, top, p_scores)
+        features = self._features(nq, words, item_scores, top, p_scores)
         confidence = self.calibration.probability(features)
         hits = []
         for rank, i in enumerate(top[:k]):
@@ -220,27 +216,39 @@ class Index:
             for j in chosen
         )
 
-    def _features(self, q: str, nq: str, words: list[str], item_scores: np.ndarray,
-                  top: list[int], p_scores: np.ndarray) -> Features:
+    def _features(self, nq: str, words: list[str], item_scores: np.ndarray, top: list[int],
+                  p_scores: np.ndarray) -> Features:
         """The signals the not-found decision is calibrated on (see index/confidence.py)."""
-        text = self._item_text[top[0]]
+        tok = self.tokenizer
+        best_i = top[0]
+        item_text = self._item_text[best_i]
+        ids = np.flatnonzero(self._passage_item == best_i)
+        ranked = sorted(ids, key=lambda j: -p_scores[j])
+        best_passage = tok.normalize(self.passages[ranked[0]].text) if len(ranked) else ""
         content = [w for w in dict.fromkeys(words) if len(w) >= 2 or w.isascii()]
-        total = sum(self._passages.idf(w) for w in content) or 1.0
-        covered = sum(self._passages.idf(w) for w in content if w in text)
+        fired = tok.fired(nq)
+
+        def explained(w: str, text: str) -> bool:
+            """The word occurs in the text, or a synonym rule it belongs to adds a word that does."""
+            return w in text or any(
+                (w in said or said in w) and any(a in text for a in add.split()) for said, add in fired
+            )
+
+        def share(weight, text: str) -> float:  # type: ignore[no-untyped-def]
+            total = sum(weight(w) for w in content)
+            return sum(weight(w) for w in content if explained(w, text)) / total if total else 0.0
+
+        best = float(item_scores[best_i])
+        second = float(item_scores[top[1]]) if len(top) > 1 else 0.0
+        idf_total = sum(self._passages.idf(w) for w in content) or 1.0
         known = sum(self._passages.idf(w) for w in content if w in self._passages or w in self._items)
-        second = item_scores[top[1]] if len(top) > 1 else 0.0
-        best = float(item_scores[top[0]])
-        norm = sum(self._passages.idf(w) for w in content) or 1.0
-        detail_asked = bool(_DETAIL_Q.search(nq))
-        ids = np.flatnonzero(self._passage_item == top[0])
-        best_text = "".join(self.passages[j].text for j in sorted(ids, key=lambda j: -p_scores[j])[:2])
-        detail_missing = detail_asked and not _QUANTITY.search(best_text)
         return Features(
-            coverage=covered / total,
-            known=known / total,
+            coverage=share(self._passages.idf, item_text),
+            coverage_general=share(tok.surprisal, item_text),
+            passage_coverage=share(tok.surprisal, best_passage),
+            known=known / idf_total,
             score=math.log1p(best),
-            score_per_idf=best / norm,
+            score_per_idf=best / idf_total,
             margin=(best - second) / best if best else 0.0,
-            n_words=len(content),
-            detail_missing=detail_missing,
+            detail_missing=detail_missing(nq, "".join(self.passages[j].text for j in ranked[:1])),
         )

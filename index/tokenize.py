@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sys
 import unicodedata
@@ -106,9 +107,23 @@ class Tokenizer:
         """NFKC (full-width letters and digits to ASCII), lower case, simplified characters."""
         return self._to_simplified(unicodedata.normalize("NFKC", text).lower())
 
+    def fired(self, text: str) -> list[tuple[str, str]]:
+        """(question wording found, plan wording added) for every synonym rule that fires on `text`."""
+        out = []
+        for pat, add in self._synonym_patterns:
+            m = pat.search(text)
+            if m:
+                out.append((m.group(0), add))
+        return out
+
     def expansion(self, text: str) -> str:
         """The plan wording of every synonym rule whose question wording occurs in normalised `text`."""
-        return " ".join(add for pat, add in self._synonym_patterns if pat.search(text))
+        return " ".join(add for _, add in self.fired(text))
+
+    def surprisal(self, word: str) -> float:
+        """-log P(word) in everyday Chinese (jieba's word frequencies); rare or unknown words score high."""
+        freq = self._jieba.FREQ.get(word) or 0
+        return math.log(self._jieba.total / (freq + 1))
 
     def words(self, text: str) -> list[str]:
         """jieba words (search mode: long words and their parts), without stopwords and punctuation."""

@@ -1,0 +1,69 @@
+"""Does a question ask for a detail (a figure, a date, a procedure, a person) that the matched text lacks?
+
+A work plan names tasks; it rarely gives quotas, scores, fees, dates of events, application steps or
+names of officials. A question about a topic the plan mentions, but asking for such a detail, should be
+answered "the plan doesn't say" — while a question whose detail *is* in the passage ("每季度", "2.0",
+"首届") is answered. These rules look only at the question's form and at the matched passage, never at
+particular topics, so they apply to any plan.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+
+class Ask(Enum):
+    """The kind of detail a question asks for."""
+
+    NONE = "none"
+    QUANTITY = "quantity"  # 多少, 几个, 比例, 分数线, 名额 …
+    DATE = "date"  # 什么时候, 哪天, 几月几号 …
+    PROCEDURE = "procedure"  # 怎么报名, 流程, 手续, 条件, 联系方式 …
+    PERSON = "person"  # 是谁, 叫什么名字
+
+
+_ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
+    (Ask.DATE, re.compile(r"什么时候|啥时候|何时|哪[一]?天|几月|几号|日期|截止|时间安排|具体时间")),
+    (Ask.PERSON, re.compile(r"是谁|叫什么名字|哪位领导|负责人是")),
+    (Ask.PROCEDURE, re.compile(r"(?:怎么|如何|怎样|去哪|在哪)(?:报名|申请|办理|报考|缴费|参加|领取|查询|登记)|"
+                               r"报名(?:时间|方式|入口|条件)|流程|手续|(?:满足|符合|具备)?哪些条件|什么条件|"
+                               r"联系方式|电话|地址|网址|链接|入口|在哪(?:个|里)?(?:盟市|城市|地方)?举办|考哪几科|考什么")),
+    (Ask.QUANTITY, re.compile(r"多少|(?<!哪)几(?:个|所|名|人|家|年|次|届|期|项|条|位|分|种|级|亿|万|成|倍|岁|节|门|科)|"
+                              r"百分之|比例|占比|分数线|录取线|复试线|名额|金额|数额|多大规模|几级")),
+)
+
+# A yes/no question ("will they re-plan the schools, and how many?") is answered by the plan stating
+# the task, even when it also asks for a detail.
+_YES_NO = re.compile(r"会不会|有没有|是否|要不要|能不能|是不是|[管抓搞建办]不[管抓搞建办]|还.{0,8}吗|吗[？?。！!]*$")
+
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)"
+# A figure that can answer a quantity question: a number with a unit, a percentage, a rate, an edition.
+_QUANTITY = re.compile(
+    rf"{_NUMBER}\s*(?:%|个|所|名|人|期|届|项|条|轮|次|万|亿|元|倍|分|百分点|门|科|级|岁|小时|课时)|"
+    rf"首届|每(?:年|季度|月|周|学期)|[0-9]+\.[0-9]+|[+＋]"
+)
+_DATE = re.compile(rf"{_NUMBER}\s*(?:年|月|日|号)|每(?:年|季度|月|周)|年底|年内|上半年|下半年|春季|秋季")
+
+
+def asked_detail(question: str) -> Ask:
+    """Which kind of detail the (normalised) question asks for, if any (none for yes/no questions)."""
+    if _YES_NO.search(question):
+        return Ask.NONE
+    for ask, pattern in _ASKS:
+        if pattern.search(question):
+            return ask
+    return Ask.NONE
+
+
+def detail_missing(question: str, passage_text: str) -> bool:
+    """True when the question asks for a detail and the matched passage has nothing of that kind."""
+    ask = asked_detail(question)
+    if ask is Ask.QUANTITY:
+        # Years (2021年, 100周年) are dates, not the counts and amounts asked for.
+        return not _QUANTITY.search(re.sub(r"[0-9]{4}(?:-[0-9]{4})?年|[0-9]+周年", "", passage_text))
+    if ask is Ask.DATE:
+        return not _DATE.search(passage_text)
+    if ask in (Ask.PROCEDURE, Ask.PERSON):
+        return True  # a work plan states tasks, not application steps or who holds which office
+    return False
