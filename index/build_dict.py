@@ -6,7 +6,7 @@ cut sensibly): the most frequent words of jieba's dictionary plus every dictiona
 A plan dropped in later still segments well through the frequent words, user dictionary and bigrams;
 rebuilding adds its rare words.
 
-    python -m index.build_dict [--top 60000]
+    python -m index.build_dict [--top 20000]
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def build(top: int, out: Path = SMALL_DICT) -> int:
 def main() -> None:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--top", type=int, default=60000, help="how many of jieba's most frequent words to keep")
+    ap.add_argument("--top", type=int, default=20000, help="how many of jieba's most frequent words to keep")
     print(f"{build(ap.parse_args().top)} words → {SMALL_DICT}")
 
 

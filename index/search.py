@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -14,6 +15,8 @@ from .bm25 import PositiveIdfBM25, SparseScorer
 from .confidence import Calibration, Features, load_calibration
 from .detail import detail_missing
 from .refs import RefError, parse_item_ref, parse_section_ref
+from .cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
+from .cache import cached, fingerprint
 from .tokenize import BIGRAM, Tokenizer, default_tokenizer
 
 MAX_QUERY_CHARS = 300  # longer questions are cut (voice messages run long; the topic comes early)
@@ -105,7 +108,8 @@ def _spans(text: str, terms: list[str]) -> tuple[tuple[int, int], ...]:
 class Index:
     """Search over one or more plans. Build once per process: `Index.build(plans)`."""
 
-    def __init__(self, plans: tuple[Plan, ...], tokenizer: Tokenizer, calibration: Calibration) -> None:
+    def __init__(self, plans: tuple[Plan, ...], tokenizer: Tokenizer, calibration: Calibration,
+                 cache_dir: Path | None = None) -> None:
         self.plans = plans
         self.tokenizer = tokenizer
         self.calibration = calibration
@@ -113,21 +117,25 @@ class Index:
         self.passages: list[Passage] = [ps for it in self.items for ps in it.passages]
         item_pos = {(it.plan, it.number): i for i, it in enumerate(self.items)}
         self._passage_item = np.asarray([item_pos[(p.plan, p.item)] for p in self.passages], dtype=np.int64)
-        tok = tokenizer.tokens
-        self._passages = SparseScorer(PositiveIdfBM25([tok(p.text) for p in self.passages]))
-        self._items = SparseScorer(
-            PositiveIdfBM25([tok(f"{it.title}。{it.goal}{it.measures}") for it in self.items])
-        )
-        self._item_text = [tokenizer.normalize(f"{it.title}{it.goal}{it.measures}") for it in self.items]
+        item_docs = [f"{it.title}。{it.goal}{it.measures}" for it in self.items]
+        key = fingerprint(tokenizer.signature, *(p.text for p in self.passages), *item_docs)
+        passage_tokens, item_tokens, self._item_text = cached(cache_dir, "tokens", key, lambda: (
+            [tokenizer.tokens(p.text) for p in self.passages],
+            [tokenizer.tokens(d) for d in item_docs],
+            [tokenizer.normalize(d) for d in item_docs],
+        ))
+        self._passages = SparseScorer(PositiveIdfBM25(passage_tokens))
+        self._items = SparseScorer(PositiveIdfBM25(item_tokens))
 
     @classmethod
-    def build(cls, plans: tuple[Plan, ...] | None = None, tokenizer: Tokenizer | None = None) -> "Index":
-        """Index the given plans (default: the shipped ones)."""
+    def build(cls, plans: tuple[Plan, ...] | None = None, tokenizer: Tokenizer | None = None,
+              cache_dir: Path | None = DEFAULT_CACHE_DIR) -> "Index":
+        """Index the given plans (default: the shipped ones); start-up work is cached in `cache_dir`."""
         if plans is None:
             from corpus import shipped_plans
 
             plans = shipped_plans()
-        return cls(plans, tokenizer or default_tokenizer(), load_calibration())
+        return cls(plans, tokenizer or default_tokenizer(), load_calibration(), cache_dir)
 
     # ---- lookup -------------------------------------------------------------------------------
     def plan(self, plan_id: str | None = None) -> Plan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import re
@@ -10,6 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from .cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
+from .cache import cached, fingerprint
 
 DATA = Path(__file__).resolve().parent / "data"
 SMALL_DICT = DATA / "dict.txt"  # built by `python -m index.build_dict`
@@ -63,34 +67,45 @@ def load_synonyms(path: Path = SYNONYMS) -> tuple[SynonymRule, ...]:
     return tuple(rules)
 
 
-def _compile_synonyms(rules: tuple[SynonymRule, ...]) -> list[tuple[re.Pattern[str], str]]:
-    """ASCII keys match whole words only (`pe` must not fire inside `recipe`); Chinese keys as substrings."""
-    out = []
-    for r in rules:
-        parts = [rf"(?<![a-z]){re.escape(w)}(?![a-z])" if w.isascii() else re.escape(w) for w in r.when]
-        out.append((re.compile("|".join(parts)), r.add))
-    return out
+def _matcher(words: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """A function returning the first of `words` found in a text, or None.
+
+    Chinese words match as substrings (a plain `in`, cheap at start-up); ASCII words only as whole
+    words, so `pe` does not fire inside `recipe`.
+    """
+    cjk = [w for w in words if not w.isascii()]
+    ascii_re = re.compile("|".join(rf"(?<![a-z]){re.escape(w)}(?![a-z])" for w in words if w.isascii()) or "(?!)")
+
+    def find(text: str) -> str | None:
+        for w in cjk:
+            if w in text:
+                return w
+        m = ascii_re.search(text)
+        return m.group(0) if m else None
+
+    return find
 
 
 class Tokenizer:
     """Normalise (NFKC, lower case, traditional → simplified), expand synonyms, cut, drop stopwords, add bigrams."""
 
-    def __init__(self, dictionary: Path | None = SMALL_DICT, cache_dir: Path | None = None) -> None:
+    def __init__(self, dictionary: Path = SMALL_DICT, cache_dir: Path | None = DEFAULT_CACHE_DIR) -> None:
         jieba = _import_jieba()
-        use_small = dictionary is not None and dictionary.exists()
-        self._jieba = jieba.Tokenizer(dictionary=str(dictionary) if use_small else jieba.DEFAULT_DICT_NAME)
-        # The small dictionary loads in a few milliseconds, so jieba's cache file buys nothing: skip it
-        # (and write nothing to /tmp). With the full dictionary, keep the cache in an explicit place.
-        if cache_dir is not None:
-            self._jieba.tmp_dir = str(cache_dir)
-            self._jieba.cache_file = str(cache_dir / "jieba.cache")
-        if use_small:
-            self._jieba.FREQ, self._jieba.total = self._jieba.gen_pfdict(self._jieba.get_dict_file())
-            self._jieba.initialized = True
+        self._jieba = jieba.Tokenizer(dictionary=str(dictionary))
+        # jieba's own cache lives in /tmp under a name derived from the path and is checked by mtime;
+        # ours is keyed by the dictionary's content and lives in `cache_dir` (None: no cache at all).
+        raw = dictionary.read_bytes()
+        self._jieba.FREQ, self._jieba.total = cached(
+            cache_dir, "jieba-prefix", fingerprint(raw), lambda: self._jieba.gen_pfdict(io.BytesIO(raw))
+        )
+        self._jieba.initialized = True
         self._jieba.load_userdict(str(USER_DICT))
+        stop_text = STOPWORDS.read_text(encoding="utf-8")
         self.stopwords = frozenset(w for ln in _read_lines(STOPWORDS) for w in ln.split())
+        # Everything that decides how a passage is cut: the key of cached passage tokens.
+        self.signature = fingerprint(raw, USER_DICT.read_bytes(), stop_text)
         self.synonyms = load_synonyms()
-        self._synonym_patterns = _compile_synonyms(self.synonyms)
+        self._synonym_matchers = [(_matcher(r.when), r.add) for r in self.synonyms]
         self._t2s = None
 
     def _to_simplified(self, text: str) -> str:
@@ -110,10 +125,10 @@ class Tokenizer:
     def fired(self, text: str) -> list[tuple[str, str]]:
         """(question wording found, plan wording added) for every synonym rule that fires on `text`."""
         out = []
-        for pat, add in self._synonym_patterns:
-            m = pat.search(text)
-            if m:
-                out.append((m.group(0), add))
+        for find, add in self._synonym_matchers:
+            said = find(text)
+            if said:
+                out.append((said, add))
         return out
 
     def expansion(self, text: str) -> str:
