@@ -77,9 +77,16 @@ class SparseScorer:
         return ids_arr, scores
 
     def scores(self, weighted_terms: dict[str, float]) -> np.ndarray:
-        """Σ weight × BM25(term, doc) for every document."""
-        out = np.zeros(self.n_docs)
+        """Σ weight × BM25(term, doc) for every document (one bincount over all postings)."""
+        ids, vals, weights, lengths = [], [], [], []
         for term, w in weighted_terms.items():
-            ids, s = self.term(term)
-            out[ids] += w * s  # a term's document ids are unique
-        return out
+            t_ids, t_scores = self.term(term)
+            if len(t_ids):
+                ids.append(t_ids)
+                vals.append(t_scores)
+                weights.append(w)
+                lengths.append(len(t_ids))
+        if not ids:
+            return np.zeros(self.n_docs)
+        scaled = np.concatenate(vals) * np.repeat(weights, lengths)
+        return np.bincount(np.concatenate(ids), scaled, minlength=self.n_docs)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 DEFAULT_DIR = Path.home() / ".cache" / "plan-bot"
-VERSION = "2"  # bump when what is cached changes shape or meaning for the same inputs
+VERSION = "4"  # bump when what is cached changes shape or meaning for the same inputs
 
 
 def fingerprint(*parts: str | bytes) -> str:

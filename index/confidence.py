@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 CALIBRATION = Path(__file__).resolve().parent / "data" / "calibration.json"
@@ -43,7 +43,7 @@ class Features:
 
     def vector(self) -> list[float]:
         """The features as floats, in field order."""
-        return [float(x) for x in astuple(self)]
+        return [float(getattr(self, n)) for n in FEATURE_NAMES]
 
 
 FEATURE_NAMES = tuple(f.name for f in fields(Features))

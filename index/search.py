@@ -80,18 +80,23 @@ class Answer:
     features: Features | None = field(default=None, repr=False, compare=False)
 
 
-def _spans(text: str, terms: list[str]) -> tuple[tuple[int, int], ...]:
-    """Merged character spans of every occurrence of `terms` (≥ 2 characters, or ASCII) in `text`."""
-    low = text.lower()
+def _spans(text: str, bigrams: frozenset[str], ascii_words: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """Merged character spans of `text` covered by the query's word bigrams or ASCII words.
+
+    Every word of two or more characters is a chain of its bigrams, so marking matched bigrams marks
+    matched words — in one pass over the sentence instead of one search per query term.
+    """
     marks = [False] * len(text)
-    for t in terms:
-        if len(t) < 2 and not t.isascii():
-            continue
-        start = low.find(t)
-        while start >= 0:
-            for i in range(start, start + len(t)):
-                marks[i] = True
-            start = low.find(t, start + 1)
+    for i in range(len(text) - 1):
+        if text[i : i + 2] in bigrams:
+            marks[i] = marks[i + 1] = True
+    if ascii_words:
+        low = text.lower()
+        for w in ascii_words:
+            start = low.find(w)
+            while start >= 0:
+                marks[start : start + len(w)] = [True] * len(w)
+                start = low.find(w, start + 1)
     spans, i = [], 0
     while i < len(marks):
         if marks[i]:
@@ -117,11 +122,15 @@ class Index:
         self.passages: list[Passage] = [ps for it in self.items for ps in it.passages]
         item_pos = {(it.plan, it.number): i for i, it in enumerate(self.items)}
         self._passage_item = np.asarray([item_pos[(p.plan, p.item)] for p in self.passages], dtype=np.int64)
+        # Passages are stored item by item, so an item's passages are one contiguous range.
+        ends = np.cumsum([len(it.passages) for it in self.items])
+        self._item_passages = [range(int(e) - len(it.passages), int(e)) for it, e in zip(self.items, ends)]
         item_docs = [f"{it.title}。{it.goal}{it.measures}" for it in self.items]
         key = fingerprint(tokenizer.signature, *(p.text for p in self.passages), *item_docs)
-        passage_tokens, item_tokens, self._item_text = cached(cache_dir, "tokens", key, lambda: (
+        passage_tokens, item_tokens, self._passage_text, self._item_text = cached(cache_dir, "tokens", key, lambda: (
             [tokenizer.tokens(p.text) for p in self.passages],
             [tokenizer.tokens(d) for d in item_docs],
+            [tokenizer.normalize(p.text) for p in self.passages],
             [tokenizer.normalize(d) for d in item_docs],
         ))
         self._passages = SparseScorer(PositiveIdfBM25(passage_tokens))
@@ -168,16 +177,15 @@ class Index:
         return plan.section(number)
 
     # ---- search -------------------------------------------------------------------------------
-    def _weighted_terms(self, nq: str) -> tuple[dict[str, float], list[str]]:
+    def _weighted_terms(self, nq: str, fired: list[tuple[str, str]]) -> tuple[dict[str, float], list[str]]:
         """Query terms with weights, and the user's own content words (for coverage and highlighting)."""
         tok = self.tokenizer
         weights: dict[str, float] = {}
         own = tok.tokens(nq)
         for t in own:
             weights[t] = BIGRAM_WEIGHT if t.startswith(BIGRAM) else WORD_WEIGHT
-        expansion = tok.expansion(nq)
-        if expansion:
-            for t in tok.words(expansion):
+        for _, add in fired:
+            for t in tok.rule_words(add):
                 weights.setdefault(t, SYNONYM_WEIGHT)
         return weights, [t for t in own if not t.startswith(BIGRAM)]
 
@@ -186,55 +194,62 @@ class Index:
         truncated = len(query) > MAX_QUERY_CHARS
         q = query[:MAX_QUERY_CHARS]
         nq = self.tokenizer.normalize(q)
-        weights, words = self._weighted_terms(nq)
+        fired = self.tokenizer.fired(nq)
+        weights, words = self._weighted_terms(nq, fired)
         if not weights:
             return Answer(query, False, (), truncated, reason="empty")
         p_scores = self._passages.scores(weights)
-        best_passage = np.zeros(len(self.items))
-        np.maximum.at(best_passage, self._passage_item, p_scores)
-        item_scores = best_passage + ITEM_DOC_WEIGHT * self._items.scores(weights)
+        item_scores = self._best_passage_scores(p_scores) + ITEM_DOC_WEIGHT * self._items.scores(weights)
         order = np.argsort(-item_scores, kind="stable")
         top = [int(i) for i in order[: max(k, 1) + 2] if item_scores[i] > 0]
         if not top:
             return Answer(query, False, (), truncated, reason="off-topic")
 
-        highlight = sorted({t.removeprefix(BIGRAM) for t in weights}, key=len, reverse=True)
-        features = self._features(nq, words, item_scores, top, p_scores)
+        words_only = [t for t in weights if not t.startswith(BIGRAM)]
+        highlight = (frozenset(w[i : i + 2] for w in words_only if not w.isascii() for i in range(len(w) - 1)),
+                     tuple(w for w in words_only if w.isascii() and len(w) > 1))
+        best_passages = {i: self._best_passages(i, p_scores) for i in top[:k]}
+        features = self._features(nq, words, fired, item_scores, top, best_passages[top[0]])
         confidence = self.calibration.probability(features)
         hits = []
         for rank, i in enumerate(top[:k]):
             rel = item_scores[i] / item_scores[top[0]]
             conf = confidence * rel if rank else confidence
-            hits.append(Hit(self.items[i], float(item_scores[i]), round(float(conf), 3),
-                            self._matches(i, p_scores, highlight)))
+            matches = tuple(Match(self.passages[j], float(p_scores[j]), _spans(self.passages[j].text, *highlight))
+                            for j in best_passages[i])
+            hits.append(Hit(self.items[i], float(item_scores[i]), round(float(conf), 3), matches))
         answered = confidence >= self.calibration.threshold
         reason = "" if answered else ("detail-not-in-plan" if features.detail_missing else "off-topic")
         return Answer(query, answered, tuple(hits), truncated, reason, features)
 
-    def _matches(self, item_index: int, p_scores: np.ndarray, highlight: list[str]) -> tuple[Match, ...]:
-        """The item's best passages (up to two), in reading order, with matched spans."""
-        ids = np.flatnonzero(self._passage_item == item_index)
-        ranked = sorted(ids, key=lambda j: -p_scores[j])
-        if not len(ranked) or p_scores[ranked[0]] <= 0:
-            chosen = ranked[:1]
-        else:
-            chosen = [j for j in ranked[:2] if p_scores[j] >= 0.5 * p_scores[ranked[0]]]
-        return tuple(
-            Match(self.passages[j], float(p_scores[j]), _spans(self.passages[j].text, highlight))
-            for j in chosen
-        )
+    def _best_passage_scores(self, p_scores: np.ndarray) -> np.ndarray:
+        """Each item's best passage score (0 for an item without passages)."""
+        out = np.zeros(len(self.items))
+        if len(p_scores):
+            starts = np.asarray([r.start for r in self._item_passages])
+            nonempty = np.asarray([len(r) > 0 for r in self._item_passages])
+            out[nonempty] = np.maximum.reduceat(p_scores, starts[nonempty])
+        return out
 
-    def _features(self, nq: str, words: list[str], item_scores: np.ndarray, top: list[int],
-                  p_scores: np.ndarray) -> Features:
+    def _best_passages(self, item_index: int, p_scores: np.ndarray) -> list[int]:
+        """The item's best passage, and the runner-up if it scores at least half as much."""
+        r = self._item_passages[item_index]
+        if not len(r):
+            return []
+        local = p_scores[r.start : r.stop]
+        order = np.argsort(-local, kind="stable")[:2]
+        chosen = [r.start + int(order[0])]
+        if len(order) > 1 and local[order[1]] > 0 and local[order[1]] >= 0.5 * local[order[0]]:
+            chosen.append(r.start + int(order[1]))
+        return chosen
+
+    def _features(self, nq: str, words: list[str], fired: list[tuple[str, str]], item_scores: np.ndarray,
+                  top: list[int], best_passages: list[int]) -> Features:
         """The signals the not-found decision is calibrated on (see index/confidence.py)."""
         tok = self.tokenizer
-        best_i = top[0]
-        item_text = self._item_text[best_i]
-        ids = np.flatnonzero(self._passage_item == best_i)
-        ranked = sorted(ids, key=lambda j: -p_scores[j])
-        best_passage = tok.normalize(self.passages[ranked[0]].text) if len(ranked) else ""
+        item_text = self._item_text[top[0]]
+        passage_text = self._passage_text[best_passages[0]] if best_passages else ""
         content = [w for w in dict.fromkeys(words) if len(w) >= 2 or w.isascii()]
-        fired = tok.fired(nq)
 
         def explained(w: str, text: str) -> bool:
             """The word occurs in the text, or a synonym rule it belongs to adds a word that does."""
@@ -242,21 +257,26 @@ class Index:
                 (w in said or said in w) and any(a in text for a in add.split()) for said, add in fired
             )
 
-        def share(weight, text: str) -> float:  # type: ignore[no-untyped-def]
-            total = sum(weight(w) for w in content)
-            return sum(weight(w) for w in content if explained(w, text)) / total if total else 0.0
+        idf = [self._passages.idf(w) for w in content]
+        general = [tok.surprisal(w) for w in content]
+        in_item = [explained(w, item_text) for w in content]
+        in_passage = [explained(w, passage_text) for w in content]
+        known = [w in self._passages or w in self._items for w in content]
 
-        best = float(item_scores[best_i])
+        def share(weights: list[float], hit: list[bool]) -> float:
+            total = sum(weights)
+            return sum(x for x, h in zip(weights, hit) if h) / total if total else 0.0
+
+        best = float(item_scores[top[0]])
         second = float(item_scores[top[1]]) if len(top) > 1 else 0.0
-        idf_total = sum(self._passages.idf(w) for w in content) or 1.0
-        known = sum(self._passages.idf(w) for w in content if w in self._passages or w in self._items)
+        idf_total = sum(idf) or 1.0
         return Features(
-            coverage=share(self._passages.idf, item_text),
-            coverage_general=share(tok.surprisal, item_text),
-            passage_coverage=share(tok.surprisal, best_passage),
-            known=known / idf_total,
+            coverage=share(idf, in_item),
+            coverage_general=share(general, in_item),
+            passage_coverage=share(general, in_passage),
+            known=share(idf, known),
             score=math.log1p(best),
             score_per_idf=best / idf_total,
             margin=(best - second) / best if best else 0.0,
-            detail_missing=detail_missing(nq, "".join(self.passages[j].text for j in ranked[:1])),
+            detail_missing=detail_missing(nq, self.passages[best_passages[0]].text if best_passages else ""),
         )

@@ -67,25 +67,6 @@ def load_synonyms(path: Path = SYNONYMS) -> tuple[SynonymRule, ...]:
     return tuple(rules)
 
 
-def _matcher(words: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    """A function returning the first of `words` found in a text, or None.
-
-    Chinese words match as substrings (a plain `in`, cheap at start-up); ASCII words only as whole
-    words, so `pe` does not fire inside `recipe`.
-    """
-    cjk = [w for w in words if not w.isascii()]
-    ascii_re = re.compile("|".join(rf"(?<![a-z]){re.escape(w)}(?![a-z])" for w in words if w.isascii()) or "(?!)")
-
-    def find(text: str) -> str | None:
-        for w in cjk:
-            if w in text:
-                return w
-        m = ascii_re.search(text)
-        return m.group(0) if m else None
-
-    return find
-
-
 class Tokenizer:
     """Normalise (NFKC, lower case, traditional → simplified), expand synonyms, cut, drop stopwords, add bigrams."""
 
@@ -105,17 +86,33 @@ class Tokenizer:
         # Everything that decides how a passage is cut: the key of cached passage tokens.
         self.signature = fingerprint(raw, USER_DICT.read_bytes(), stop_text)
         self.synonyms = load_synonyms()
-        self._synonym_matchers = [(_matcher(r.when), r.add) for r in self.synonyms]
+        # Chinese wording matches as a substring (indexed by first character: one pass over the
+        # question); ASCII wording only as whole words, so `pe` does not fire inside `recipe`.
+        self._by_first: dict[str, list[tuple[str, int]]] = {}
+        ascii_words: dict[str, int] = {}
+        for rule_no, rule in enumerate(self.synonyms):
+            for w in rule.when:
+                if w.isascii():
+                    ascii_words.setdefault(w, rule_no)
+                else:
+                    self._by_first.setdefault(w[0], []).append((w, rule_no))
+        self._ascii_rule = ascii_words
+        alternatives = "|".join(re.escape(w) for w in sorted(ascii_words, key=len, reverse=True))
+        self._ascii_re = re.compile(rf"(?<![a-z])(?:{alternatives})(?![a-z])") if ascii_words else None
         self._t2s = None
+        self._rule_words: dict[str, list[str]] = {}
+        self._traditional: frozenset[str] = frozenset()
 
     def _to_simplified(self, text: str) -> str:
-        """Traditional → simplified via OpenCC, loaded on first use and only for non-ASCII text."""
-        if text.isascii():
-            return text
+        """Traditional → simplified via OpenCC, loaded on first use; text with no traditional character
+        (the common case) skips OpenCC's phrase matcher, which costs more than the whole search."""
         if self._t2s is None:
             from opencc import OpenCC
 
             self._t2s = OpenCC("t2s")
+            self._traditional = _traditional_chars()
+        if self._traditional.isdisjoint(text):
+            return text
         return self._t2s.convert(text)
 
     def normalize(self, text: str) -> str:
@@ -124,12 +121,22 @@ class Tokenizer:
 
     def fired(self, text: str) -> list[tuple[str, str]]:
         """(question wording found, plan wording added) for every synonym rule that fires on `text`."""
-        out = []
-        for find, add in self._synonym_matchers:
-            said = find(text)
-            if said:
-                out.append((said, add))
-        return out
+        hits: dict[int, str] = {}
+        for i, ch in enumerate(text):
+            for word, rule_no in self._by_first.get(ch, ()):
+                if rule_no not in hits and text.startswith(word, i):
+                    hits[rule_no] = word
+        if self._ascii_re is not None:
+            for m in self._ascii_re.finditer(text):
+                hits.setdefault(self._ascii_rule[m.group(0)], m.group(0))
+        return [(hits[r], self.synonyms[r].add) for r in sorted(hits)]
+
+    def rule_words(self, add: str) -> list[str]:
+        """The words a synonym rule adds (cut once, then remembered)."""
+        words = self._rule_words.get(add)
+        if words is None:
+            words = self._rule_words[add] = self.words(add)
+        return words
 
     def expansion(self, text: str) -> str:
         """The plan wording of every synonym rule whose question wording occurs in normalised `text`."""
@@ -141,9 +148,13 @@ class Tokenizer:
         return math.log(self._jieba.total / (freq + 1))
 
     def words(self, text: str) -> list[str]:
-        """jieba words (search mode: long words and their parts), without stopwords and punctuation."""
+        """jieba words (search mode: long words and their parts), without stopwords and punctuation.
+
+        jieba's HMM new-word discovery is off: it glues unknown characters into invented words that then
+        match nothing, while character bigrams already cover unknown words — and it halves the cost.
+        """
         out = []
-        for w in self._jieba.cut_for_search(text):
+        for w in self._jieba.cut_for_search(text, HMM=False):
             w = w.strip()
             if w and w not in self.stopwords and _HAS_TOPIC.search(w):
                 out.append(w)
@@ -161,6 +172,19 @@ class Tokenizer:
         text = self.normalize(text)
         return self.words(text) + self.bigrams(text)
 
+
+
+def _traditional_chars() -> frozenset[str]:
+    """Characters OpenCC's t2s conversion changes (from its character table)."""
+    import opencc
+
+    table = Path(opencc.__file__).resolve().parent / "dictionary" / "TSCharacters.txt"
+    out = set()
+    for line in table.read_text(encoding="utf-8").splitlines():
+        key, _, values = line.partition("\t")
+        if key and values.split(" ")[0] != key:
+            out.add(key)
+    return frozenset(out)
 
 
 @cache
