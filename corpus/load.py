@@ -37,6 +37,7 @@ def read_meta(path: Path) -> PlanMeta:
         year=int(data["year"]),
         published=published,
         source=data.get("source", ""),
+        region=tuple(data.get("region", ())),
     )
 
 

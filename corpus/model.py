@@ -22,6 +22,7 @@ class PlanMeta:
     year: int
     published: date
     source: str
+    region: tuple[str, ...] = ()  # places the plan is about (its province, cities, leagues)
 
 
 @dataclass(frozen=True)

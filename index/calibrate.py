@@ -4,8 +4,8 @@
 
 A question is a positive example when its gold is non-empty (the plan answers it). The model is an
 L2-regularised logistic regression over `Features`, fitted by Newton's method; features are used
-raw so the stored weights read directly. The threshold is the probability that maximises balanced
-accuracy on the training questions.
+raw so the stored weights read directly. The threshold is the highest probability cut that meets the
+in-scope recall target (see best_threshold).
 """
 
 from __future__ import annotations
@@ -49,13 +49,16 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> tuple
     return w[:-1], float(w[-1])
 
 
-def best_threshold(p: np.ndarray, y: np.ndarray) -> float:
-    """The cut on probability that maximises balanced accuracy (ties: the middle of the best range)."""
+def best_threshold(p: np.ndarray, y: np.ndarray, min_recall: float = 0.99) -> float:
+    """The highest cut that still answers `min_recall` of the in-scope questions.
+
+    Telling someone "the plan doesn't say" when it does costs more than showing a near item for a
+    question it doesn't answer (the card shows its reference, so the reader can judge), so the cut
+    keeps in-scope recall first and rejects as much out-of-scope as that allows.
+    """
     cuts = np.linspace(0.05, 0.95, 91)
-    scores = [((p[y == 1] >= c).mean() + (p[y == 0] < c).mean()) / 2 for c in cuts]
-    best = max(scores)
-    good = cuts[np.isclose(scores, best)]
-    return float(round(good[len(good) // 2], 2))
+    ok = [c for c in cuts if (p[y == 1] >= c).mean() >= min_recall]
+    return float(round(max(ok), 2)) if ok else 0.05
 
 
 def describe(cal: Calibration, index: Index, questions: list[Question], name: str) -> str:

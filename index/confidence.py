@@ -12,7 +12,8 @@ length of the question). It combines signals that each mean something on their o
 - score: log(1 + best item score); score_per_idf: best score over the question's total IDF;
 - margin: how far the best item is ahead of the runner-up;
 - detail_missing: the question asks for a figure, date, quota or procedure, and the best passages
-  hold no figure at all (the plan names the topic but not the detail asked for).
+  hold no figure at all (the plan names the topic but not the detail asked for);
+- elsewhere: the question names a province or city the plan neither mentions nor is about.
 
 The weights are fitted by `python -m index.calibrate` on the project's own development questions
 (`eval/`) and stored in `index/data/calibration.json`; the probability is what `confidence` reports.
@@ -40,6 +41,7 @@ class Features:
     score_per_idf: float
     margin: float
     detail_missing: bool
+    elsewhere: bool
 
     def vector(self) -> list[float]:
         """The features as floats, in field order."""

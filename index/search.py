@@ -17,8 +17,9 @@ from .detail import detail_missing
 from .refs import RefError, parse_item_ref, parse_section_ref
 from .cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 from .cache import cached, fingerprint
-from .tokenize import BIGRAM, Tokenizer, default_tokenizer
+from .tokenize import BIGRAM, DATA, Tokenizer, _read_lines, default_tokenizer
 
+PLACES = DATA / "places.txt"
 MAX_QUERY_CHARS = 300  # longer questions are cut (voice messages run long; the topic comes early)
 
 # Query term weights. Words carry the meaning; bigrams rescue typos and odd cuts without dominating;
@@ -133,6 +134,12 @@ class Index:
             [tokenizer.normalize(p.text) for p in self.passages],
             [tokenizer.normalize(d) for d in item_docs],
         ))
+        plan_text = "".join(self._item_text)
+        home = {place for p in plans for place in p.meta.region}
+        # Places of elsewhere: on the gazetteer, absent from every plan's text and region.
+        self._elsewhere = tuple(
+            w for w in (w for ln in _read_lines(PLACES) for w in ln.split()) if w not in home and w not in plan_text
+        )
         self._passages = SparseScorer(PositiveIdfBM25(passage_tokens))
         self._items = SparseScorer(PositiveIdfBM25(item_tokens))
 
@@ -218,8 +225,11 @@ class Index:
             matches = tuple(Match(self.passages[j], float(p_scores[j]), _spans(self.passages[j].text, *highlight))
                             for j in best_passages[i])
             hits.append(Hit(self.items[i], float(item_scores[i]), round(float(conf), 3), matches))
-        answered = confidence >= self.calibration.threshold
-        reason = "" if answered else ("detail-not-in-plan" if features.detail_missing else "off-topic")
+        # A question about another province or city is not answered by this plan, however well its
+        # other words match (the plan's own region is listed in its metadata).
+        answered = confidence >= self.calibration.threshold and not features.elsewhere
+        reason = "" if answered else (
+            "detail-not-in-plan" if features.detail_missing else "elsewhere" if features.elsewhere else "off-topic")
         return Answer(query, answered, tuple(hits), truncated, reason, features)
 
     def _best_passage_scores(self, p_scores: np.ndarray) -> np.ndarray:
@@ -279,4 +289,5 @@ class Index:
             score_per_idf=best / idf_total,
             margin=(best - second) / best if best else 0.0,
             detail_missing=detail_missing(nq, self.passages[best_passages[0]].text if best_passages else ""),
+            elsewhere=any(place in nq for place in self._elsewhere),
         )
