@@ -5,8 +5,9 @@ length of the question). It combines signals that each mean something on their o
 
 - coverage: IDF-weighted share of the question's content words found in the top item's text (a word
   also counts as found when a synonym rule it belongs to adds a word that is there);
-- coverage_general: the same share weighted by how rare each word is in everyday Chinese (so the
-  everyday words of a question weigh little and a topic word the plan lacks weighs a lot);
+- coverage_general: the same share weighted by each word's salience, its rarity in everyday Chinese
+  above the baseline of common words (so the everyday words of a question weigh little and a topic
+  word the plan lacks weighs a lot);
 - passage_coverage: that share within the single best passage (topic words matched together);
 - known: IDF-weighted share of the question's words that occur anywhere in the plan;
 - score: log(1 + best item score); score_per_idf: best score over the question's total IDF;

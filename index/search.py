@@ -20,7 +20,9 @@ from .cache import cached, fingerprint
 from .tokenize import BIGRAM, DATA, Tokenizer, _read_lines, default_tokenizer
 
 PLACES = DATA / "places.txt"
-MAX_QUERY_CHARS = 300  # longer questions are cut (voice messages run long; the topic comes early)
+MAX_QUERY_CHARS = 300
+EXCERPT_CHARS = 90  # sentences longer than this are shown as their matching clauses
+_CLAUSE_END = re.compile(r"[，；：。]")  # longer questions are cut (voice messages run long; the topic comes early)
 
 # Query term weights. Words carry the meaning; bigrams rescue typos and odd cuts without dominating;
 # words added by the synonym table count less than the user's own words.
@@ -40,14 +42,50 @@ class Match:
     score: float
     spans: tuple[tuple[int, int], ...]
 
+    def pieces(self, max_chars: int = EXCERPT_CHARS) -> list[tuple[str, bool]]:
+        """The sentence as (text, matched) pieces; a long sentence is cut to its matching clauses.
+
+        Clauses (split after ，；：) without a match are left out and shown as “…”, so a 300-character
+        sentence becomes the part that answers the question.
+        """
+        text, spans = self.passage.text, self.spans
+        if len(text) > max_chars and spans:
+            keep, start = [], 0
+            for m in _CLAUSE_END.finditer(text + "。"):
+                end = min(m.end(), len(text))
+                if any(a < end and b > start for a, b in spans):
+                    keep.append((start, end))
+                start = end
+            if keep and sum(b - a for a, b in keep) < len(text):
+                out: list[tuple[str, bool]] = []
+                for n, (a, b) in enumerate(keep):
+                    if n == 0 and a > 0 or n > 0 and a != keep[n - 1][1]:
+                        out.append(("…", False))
+                    out += _split(text, spans, a, b)
+                if keep[-1][1] < len(text):
+                    out.append(("…", False))
+                return out
+        return _split(text, spans, 0, len(text))
+
     def marked(self, open_: str = "【", close: str = "】") -> str:
-        """The passage text with matched spans wrapped in the given marks."""
-        text, out, last = self.passage.text, [], 0
-        for a, b in self.spans:
-            out += [text[last:a], open_, text[a:b], close]
-            last = b
-        out.append(text[last:])
-        return "".join(out)
+        """The (excerpted) sentence with matched spans wrapped in the given marks."""
+        return "".join(f"{open_}{t}{close}" if hit else t for t, hit in self.pieces())
+
+
+def _split(text: str, spans: tuple[tuple[int, int], ...], a: int, b: int) -> list[tuple[str, bool]]:
+    """text[a:b] as (text, matched) pieces."""
+    out, pos = [], a
+    for s, e in spans:
+        s, e = max(s, a), min(e, b)
+        if s >= e:
+            continue
+        if s > pos:
+            out.append((text[pos:s], False))
+        out.append((text[s:e], True))
+        pos = e
+    if pos < b:
+        out.append((text[pos:b], False))
+    return out
 
 
 @dataclass(frozen=True)
@@ -268,7 +306,7 @@ class Index:
             )
 
         idf = [self._passages.idf(w) for w in content]
-        general = [tok.surprisal(w) for w in content]
+        general = [tok.salience(w) for w in content]
         in_item = [explained(w, item_text) for w in content]
         in_passage = [explained(w, passage_text) for w in content]
         known = [w in self._passages or w in self._items for w in content]

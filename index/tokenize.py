@@ -21,7 +21,8 @@ USER_DICT = DATA / "userdict.txt"
 STOPWORDS = DATA / "stopwords.txt"
 SYNONYMS = DATA / "synonyms.txt"
 
-BIGRAM = "~"  # prefix marking a character bigram token, so bigrams never collide with words
+BIGRAM = "~"
+EVERYDAY_SURPRISAL = 7.0  # -log P of common words in jieba's frequencies (教育 7.7, 孩子 8.0)  # prefix marking a character bigram token, so bigrams never collide with words
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -146,6 +147,14 @@ class Tokenizer:
         """-log P(word) in everyday Chinese (jieba's word frequencies); rare or unknown words score high."""
         freq = self._jieba.FREQ.get(word) or 0
         return math.log(self._jieba.total / (freq + 1))
+
+    def salience(self, word: str) -> float:
+        """How much a word says about the topic: its surprisal above that of everyday words.
+
+        Everyday words (孩子 8.0, 严重 8.6, 学校 8.1) sit near the baseline and weigh little; topic words
+        (近视 12.9, 滑雪 12.2, 防晒 17.8) weigh several times more, whether or not the plan has them.
+        """
+        return max(self.surprisal(word) - EVERYDAY_SURPRISAL, 0.5)
 
     def words(self, text: str) -> list[str]:
         """jieba words (search mode: long words and their parts), without stopwords and punctuation.
