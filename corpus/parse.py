@@ -20,6 +20,7 @@ _LABEL_RE = re.compile(r"^(?P<label>目标任务|工作措施|主要措施)\s*[:
 # Page boilerplate of the published web page: breadcrumbs, publish time, view counter, source line.
 _BOILERPLATE_RE = re.compile(r"当前位置|发布时间|浏览次数|来源\s*[:：]")
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?])")
+_CLAUSE_END = re.compile(r"(?<=，)")
 
 
 class PlanParseError(ValueError):
@@ -41,9 +42,32 @@ def normalize(text: str) -> str:
     return text
 
 
+MAX_PASSAGE_CHARS = 120  # a longer sentence (a list of many tasks) is cut into clause groups
+
+
 def split_sentences(text: str) -> list[str]:
     """Cut a paragraph into measure-level sentences (。；！？), dropping empty pieces."""
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def split_passages(text: str) -> list[str]:
+    """Sentences, with any sentence over MAX_PASSAGE_CHARS cut after commas into groups of about
+    half that: a 300-character list of tasks is several measures, and BM25's length normalisation
+    would otherwise bury each of them."""
+    out: list[str] = []
+    for sentence in split_sentences(text):
+        if len(sentence) <= MAX_PASSAGE_CHARS:
+            out.append(sentence)
+            continue
+        group = ""
+        for clause in _CLAUSE_END.split(sentence):
+            if group and len(group) + len(clause) > MAX_PASSAGE_CHARS // 2:
+                out.append(group)
+                group = ""
+            group += clause
+        if group:
+            out.append(group)
+    return out
 
 
 @dataclass
@@ -58,7 +82,7 @@ class _ItemDraft:
 
 
 def _passages(plan_id: str, number: int, part: str, text: str) -> list[Passage]:
-    return [Passage(plan_id, number, part, i, s) for i, s in enumerate(split_sentences(text))]
+    return [Passage(plan_id, number, part, i, s) for i, s in enumerate(split_passages(text))]
 
 
 def parse_plan(text: str, meta: PlanMeta, source: str = "<plan>") -> Plan:

@@ -36,6 +36,8 @@ def read_questions(path: Path) -> list[Question]:
             continue
         try:
             d = json.loads(line)
+            if not isinstance(d, dict):
+                raise TypeError("a line must be a JSON object")
             out.append(Question(str(d.get("id", n)), d["q"], tuple(d.get("gold", ())), d.get("kind", ""), d.get("note", "")))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not an evaluation question ({exc})") from exc

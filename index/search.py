@@ -20,6 +20,7 @@ from .cache import cached, fingerprint
 from .tokenize import BIGRAM, DATA, Tokenizer, _read_lines, default_tokenizer
 
 PLACES = DATA / "places.txt"
+PREAMBLE_NAMES = frozenset({"总体要求", "前言", "preamble"})  # item references that name the preamble
 MAX_QUERY_CHARS = 300
 EXCERPT_CHARS = 90  # sentences longer than this are shown as their matching clauses
 _CLAUSE_END = re.compile(r"[，；：。]")  # longer questions are cut (voice messages run long; the topic comes early)
@@ -204,11 +205,14 @@ class Index:
     def item(self, ref: str | int, plan_id: str | None = None) -> Item:
         """The item a reference names (`15`, `十五`, `第15条`); RefError naming the valid range."""
         plan = self.plan(plan_id)
+        if isinstance(ref, str) and ref.strip() in PREAMBLE_NAMES:
+            return plan.preamble
         lo, hi = plan.item_range
         number = ref if isinstance(ref, int) else parse_item_ref(str(ref))
         if number is None or not lo <= number <= hi:
             shown = str(ref).strip()[:20] or "（空）"
-            raise RefError(f"“{shown}”不是有效的条目编号：请输入 {lo}–{hi} 之间的数字，例如 15、十五 或 第15条。")
+            raise RefError(f"“{shown}”不是有效的条目编号：请输入 {lo}–{hi} 之间的数字，例如 15、十五 或 第15条"
+                           f"（总体要求：输入“总体要求”）。")
         return plan.item(number)
 
     def section(self, ref: str | int, plan_id: str | None = None) -> Section:
@@ -236,6 +240,8 @@ class Index:
 
     def search(self, query: str, k: int = 3) -> Answer:
         """Rank items for a question; `answered` is False when the plan does not address it."""
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
         truncated = len(query) > MAX_QUERY_CHARS
         q = query[:MAX_QUERY_CHARS]
         nq = self.tokenizer.normalize(q)
@@ -263,9 +269,10 @@ class Index:
             matches = tuple(Match(self.passages[j], float(p_scores[j]), _spans(self.passages[j].text, *highlight))
                             for j in best_passages[i])
             hits.append(Hit(self.items[i], float(item_scores[i]), round(float(conf), 3), matches))
-        # A question about another province or city is not answered by this plan, however well its
-        # other words match (the plan's own region is listed in its metadata).
-        answered = confidence >= self.calibration.threshold and not features.elsewhere
+        # However well its words match, a question is not answered by this plan when it asks for a
+        # detail the matched sentence lacks (index/detail.py), or is about another province or city
+        # (the plan's own region is listed in its metadata).
+        answered = confidence >= self.calibration.threshold and not features.detail_missing and not features.elsewhere
         reason = "" if answered else (
             "detail-not-in-plan" if features.detail_missing else "elsewhere" if features.elsewhere else "off-topic")
         return Answer(query, answered, tuple(hits), truncated, reason, features)

@@ -81,7 +81,8 @@ class Tokenizer:
             cache_dir, "jieba-prefix", fingerprint(raw), lambda: self._jieba.gen_pfdict(io.BytesIO(raw))
         )
         self._jieba.initialized = True
-        self._jieba.load_userdict(str(USER_DICT))
+        with open(USER_DICT, "rb") as f:
+            self._jieba.load_userdict(f)
         stop_text = STOPWORDS.read_text(encoding="utf-8")
         self.stopwords = frozenset(w for ln in _read_lines(STOPWORDS) for w in ln.split())
         # Everything that decides how a passage is cut: the key of cached passage tokens.

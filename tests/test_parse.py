@@ -9,6 +9,7 @@ import pytest
 
 from corpus import GOAL, MEASURES, PREAMBLE, Plan, PlanMeta, PlanParseError, load_plan, parse_plan
 from corpus.load import PLANS_DIR, read_meta
+from corpus.parse import MAX_PASSAGE_CHARS
 
 REAL_TXT = PLANS_DIR / "nmg-edu-2021.txt"
 REAL_SOURCE = REAL_TXT.name
@@ -249,10 +250,19 @@ def test_preamble_holds_the_two_opening_paragraphs(plan):
         "2021年是中国共产党建党100周年，是“十四五”规划开局之年，"
         "也是全面建成小康社会、开启全面建设社会主义现代化国家新征程的关键之年。"
     )
-    assert texts[1].startswith("全区教育工作总体要求：以习近平新时代中国特色社会主义思想为指导，")
-    assert texts[1].endswith("写好全面建设社会主义现代化国家新征程的教育篇章，以优异成绩迎接建党100周年。")
-    assert len(texts) == 2
-    assert plan.preamble.goal == texts[0] + texts[1]
+    second = "".join(texts[1:])
+    assert second.startswith("全区教育工作总体要求：以习近平新时代中国特色社会主义思想为指导，")
+    assert second.endswith("写好全面建设社会主义现代化国家新征程的教育篇章，以优异成绩迎接建党100周年。")
+    assert plan.preamble.goal == texts[0] + second
+
+
+def test_a_sentence_longer_than_the_limit_is_cut_after_commas_into_shorter_passages(plan):
+    """The 300-character 总体要求 sentence lists many tasks; each group of clauses is a passage."""
+    rest = plan.preamble.passages[1:]
+    assert len(rest) > 1
+    assert all(len(p.text) <= MAX_PASSAGE_CHARS for p in rest)
+    assert all(p.text.endswith(("，", "。")) for p in rest)
+    assert all(len(p.text) <= MAX_PASSAGE_CHARS for p in plan.passages())
 
 
 # --- the real plan: passages --------------------------------------------------------------------

@@ -1,0 +1,96 @@
+"""Detail asks: which kind of detail a question asks for, and whether the matched passage holds one."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.detail import Ask, asked_detail, detail_missing
+
+
+@pytest.mark.parametrize("question, ask", [
+    ("特岗教师今年招多少人", Ask.QUANTITY),
+    ("中职学校有几所", Ask.QUANTITY),
+    ("录取比例是多少", Ask.QUANTITY),
+    ("考研复试线", Ask.QUANTITY),
+    ("名额有多少", Ask.QUANTITY),
+    ("中学生运动会是第几届", Ask.QUANTITY),
+    ("运动会什么时候举办", Ask.DATE),
+    ("截止日期是哪天", Ask.DATE),
+    ("几月几号开学", Ask.DATE),
+    ("怎么报名参加技能大赛", Ask.PROCEDURE),
+    ("申请流程", Ask.PROCEDURE),
+    ("需要满足哪些条件", Ask.PROCEDURE),
+    ("招生办联系电话", Ask.PROCEDURE),
+    ("运动会在哪里举办", Ask.PROCEDURE),
+    ("教育厅厅长是谁", Ask.PERSON),
+    ("这项工作的负责人是哪位", Ask.PERSON),
+])
+def test_the_kind_of_detail_a_question_asks_for(question: str, ask: Ask) -> None:
+    assert asked_detail(question) is ask
+
+
+@pytest.mark.parametrize("question", [
+    "学前教育有什么新政策",
+    "乡镇寄宿制学校建设",
+    "哪几所高校参加",  # which ones, not how many
+    "控辍保学工作怎么开展",
+])
+def test_questions_asking_for_no_detail(question: str) -> None:
+    assert asked_detail(question) is Ask.NONE
+
+
+@pytest.mark.parametrize("question", [
+    "会不会公布名额",
+    "有没有具体的比例",
+    "是否规定了截止日期",
+    "特岗计划还招多少人吗",
+    "要不要考什么科目",
+    "是不是每年都有名额",
+    "今年还办技能大赛吗",
+    "管不管招多少人",
+    "招生名额会增加吗？",
+])
+def test_yes_no_questions_never_count_as_detail_asks(question: str) -> None:
+    assert asked_detail(question) is Ask.NONE
+    assert not detail_missing(question, "研究制定相关办法。")
+
+
+YEAR_ONLY = "组织召开2021年教育系统全面从严治党工作会议、警示教育会议。"
+
+
+@pytest.mark.parametrize("passage", [
+    YEAR_ONLY,
+    "贯彻落实《内蒙古自治区2018-2022年干部教育培训规划》。",
+    "组织开展建党100周年主题大中小学艺术展演活动。",
+    "实施“特岗计划”，不断优化乡村教师队伍结构。",
+])
+def test_a_quantity_ask_against_a_passage_without_a_figure_is_missing(passage: str) -> None:
+    assert detail_missing("特岗教师今年招多少人", passage)
+
+
+@pytest.mark.parametrize("passage", [
+    "聚焦高校学科专业建设、干部人才队伍建设、教学科研、人才培养、基层党建等，每季度举办1期专题报告会。",
+    "实施教育信息化2.0行动计划。",
+    "组建全区首届职业教育学科（专业）委员会。",
+    "儿童青少年总体近视率比2020年下降0.5或1个百分点以上。",
+    "鼓励20万人口以上旗县建设特殊教育学校。",
+    "举办第4期高校党政领导班子成员专题研讨班。",
+])
+def test_a_quantity_ask_against_a_passage_with_a_figure_is_not_missing(passage: str) -> None:
+    assert not detail_missing("一共有多少", passage)
+
+
+def test_a_date_ask_needs_a_date_or_a_period_in_the_passage() -> None:
+    assert detail_missing("专题报告会什么时候举办", "研究制定相关办法。")
+    assert not detail_missing("专题报告会什么时候举办", "每季度举办1期专题报告会。")
+    assert not detail_missing("会议什么时候开", YEAR_ONLY)  # 2021年 is a date
+
+
+@pytest.mark.parametrize("question", ["怎么报名参加技能大赛", "教育厅厅长是谁"])
+def test_procedure_and_person_asks_are_never_in_a_work_plan(question: str) -> None:
+    assert detail_missing(question, "办好全区职业院校技能大赛和职业教育活动周。")
+    assert detail_missing(question, "每季度举办1期专题报告会，2021年3月1日前报名。")
+
+
+def test_no_ask_no_missing_detail() -> None:
+    assert not detail_missing("学前教育有什么新政策", "研究制定相关办法。")
