@@ -132,6 +132,87 @@ def cmd_eval(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     return 0
 
 
+def cmd_deadlines(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Print the deadlines found in the plan (all items, or one) as text, JSON or an .ics calendar."""
+    from corpus.deadlines import deadline_json, extract, to_ics
+    from index import RefError
+
+    ix = _index()
+    try:
+        plan = ix.plan(args.plan)
+        number = ix.item(args.ref, args.plan).number if args.ref else None
+    except RefError as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    deadlines, mentions = extract(plan)
+    if number is not None:
+        deadlines = [d for d in deadlines if d.item == number]
+        mentions = [m for m in mentions if m.item == number]
+    if args.ics:
+        out.write(to_ics(deadlines, {plan.id: plan}).decode("utf-8"))
+        return 0
+    if args.json:
+        _print_json([deadline_json(d) for d in deadlines], out)
+        return 0
+    for d in deadlines:
+        out.write(f"{d.date.isoformat()}  第{d.item}条  {d.label}  〔{d.rule}, {d.confidence}〕  “{d.phrase}”\n")
+    for m in mentions:
+        kind = "届次/期次（不是日期）" if m.kind == "edition" else "未注明日期的活动"
+        out.write(f"            第{m.item}条  {kind}：“{m.phrase}”\n")
+    return 0
+
+
+NO_TOKEN = """plan-bot: 未设置 TELEGRAM_BOT_TOKEN，无法启动 Telegram 机器人。
+TELEGRAM_BOT_TOKEN is not set, so the Telegram bot cannot start.
+  1. In Telegram, talk to @BotFather: send /newbot and copy the token it gives you.
+  2. Put it in a .env file in this folder (TELEGRAM_BOT_TOKEN=123456:ABC…, see .env.example)
+     or in the environment, then run `plan-bot run` again.
+Without a token, `plan-bot chat` runs the same bot offline in this terminal (no network needed)."""
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Run the Telegram bot (long polling); without a token, explain and offer the offline console."""
+    from .config import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not settings.token:
+        print(NO_TOKEN, file=sys.stderr)
+        if not sys.stdin.isatty():
+            return EXIT_USAGE
+        print("\nStarting the offline console now (Ctrl-D or /quit to leave).\n", file=sys.stderr)
+        return _console(None, out or sys.stdout)
+    from .app import run
+
+    return run(settings)
+
+
+def cmd_chat(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """The offline console: the bot's commands and answers as plain text, no token or network."""
+    return _console(args.db, out or sys.stdout)
+
+
+def _console(db: str | None, out: TextIO) -> int:
+    from datetime import datetime, timezone
+
+    from .console import run_console
+    from .logic import Logic
+    from .render import TEXT
+    from .store import MEMORY, Store
+
+    store = Store.open(db or MEMORY)
+    try:
+        logic = Logic(_index(), store, lambda: datetime.now(timezone.utc), TEXT)
+        return run_console(logic, sys.stdin, out, interactive=sys.stdin.isatty())
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        store.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     ap = argparse.ArgumentParser(prog="plan-bot", description="Ask a work plan questions in Chinese; run its Telegram bot.")
@@ -143,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON (one object per line)")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("item", help="show an item: 15, 十五, 第15条 (0 = 总体要求)")
+    p = sub.add_parser("item", help="show an item: 15, 十五, 第15条, or 总体要求 (the preamble)")
     p.add_argument("ref")
     p.add_argument("--plan", help="plan id (default: the first plan)")
     p.add_argument("--json", action="store_true")
@@ -159,6 +240,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per question")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("deadlines", help="deadlines found in the plan: all, or one item (deadlines 15)")
+    p.add_argument("ref", nargs="?", help="an item: 15, 十五, 第15条")
+    p.add_argument("--plan", help="plan id (default: the first plan)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="a JSON list of deadlines")
+    fmt.add_argument("--ics", action="store_true", help="an iCalendar file on stdout")
+    p.set_defaults(func=cmd_deadlines)
+
+    p = sub.add_parser("run", help="run the Telegram bot (long polling; settings from the environment / .env)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("chat", help="try the bot offline in this terminal (same commands and answers)")
+    p.add_argument("--db", help="SQLite file for the question log (default: in memory, forgotten on exit)")
+    p.set_defaults(func=cmd_chat)
     return ap
 
 
@@ -169,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("plan-bot: -k must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args, sys.stdout) or 0)  # stdout as it is now (tests redirect it)
     except BrokenPipeError:  # `plan-bot ask … | head`
         return 0
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 from corpus import GOAL, MEASURES, Item, Plan, Section, split_sentences
 from index import Answer, Hit, Match
+
+from .commands import Command
 
 TELEGRAM_LIMIT = 4096
 
@@ -40,12 +42,7 @@ TEXT = Style(lambda s: s, "【", "】")
 
 def marked(match: Match, style: Style) -> str:
     """A matched sentence with its matched terms in bold, everything escaped."""
-    text, out, last = match.passage.text, [], 0
-    for a, b in match.spans:
-        out += [style.esc(text[last:a]), style.bold(text[a:b])]
-        last = b
-    out.append(style.esc(text[last:]))
-    return "".join(out)
+    return "".join(style.bold(t) if hit else style.esc(t) for t, hit in match.pieces())
 
 
 def _part_label(item: Item, part: str) -> str:
@@ -59,7 +56,7 @@ def hit_lines(hit: Hit, style: Style, *, max_matches: int = 2) -> list[str]:
     for m in hit.matches[:max_matches]:
         by_part.setdefault(m.passage.part, []).append(marked(m, style))
     for part, sentences in by_part.items():
-        lines.append(f"{style.esc(_part_label(hit.item, part))}：…{' … '.join(sentences)}…")
+        lines.append(f"{style.esc(_part_label(hit.item, part))}：{' … '.join(sentences)}")
     return lines
 
 
@@ -118,7 +115,7 @@ def item_text(item: Item, style: Style) -> str:
 
 def sections_text(plan: Plan, style: Style) -> str:
     """The table of contents: sections with their item ranges."""
-    lines = [style.bold(plan.meta.title), f"0. {style.esc('总体要求')}（/item 0）"]
+    lines = [style.bold(plan.meta.title), f"{style.esc('总体要求')}（/item 总体要求）"]
     for s in plan.sections:
         lines.append(f"{style.esc(s.heading)}（第 {s.items[0]}–{s.items[-1]} 条，/section {s.numeral}）")
     return "\n".join(lines)
@@ -200,3 +197,82 @@ def sections_json(plan: Plan) -> dict:
         "plan": plan.id, "title": plan.meta.title,
         "sections": [{"section": s.numeral, "number": s.number, "title": s.title, "items": list(s.items)} for s in plan.sections],
     }
+
+
+# ---- bot texts (Telegram and the console) ------------------------------------------------------
+TRUNCATED_NOTE = "（问题过长，只按前面的部分检索。）"
+NON_TEXT_HINT = "我只能读文字：请直接打字提问，例如“学前教育有什么新政策？”，或发送 /help 查看用法。"
+ERROR_TEXT = "抱歉，处理这条消息时出了问题，已经记录下来。请稍后再试，或换个说法提问。"
+STALE_BUTTON = "这个按钮已经失效，请重新提问。"
+STALE_QUESTION = "找不到这条提问的记录（可能已被清理），请重新提问。"
+EXAMPLE_QUESTIONS = ("学前教育有什么新政策？", "高校毕业生就业有哪些措施？")
+
+
+def answer_page_text(answer: Answer, plan: Plan, style: Style, *, page: int = 0, per_page: int = 3) -> str:
+    """One page of an answer card (`answer_text`); a cut question carries its note even when not found."""
+    text = answer_text(answer, plan, style, first=page * per_page, per_page=per_page)
+    if page:
+        text = f"{style.italic(f'第 {page + 1} 页')}\n\n{text}"
+    if answer.truncated and not answer.answered and answer.reason != "empty":
+        text += "\n" + style.italic(TRUNCATED_NOTE)
+    return text
+
+
+def greeting_text(plan: Plan, style: Style) -> str:
+    """/start: what the bot knows (the plan's title and year) and how to ask."""
+    examples = "\n".join(f"· {style.esc(q)}" for q in EXAMPLE_QUESTIONS)
+    lo, hi = plan.item_range
+    return (
+        f"你好！我可以回答关于{style.bold('《' + plan.meta.title + '》')}的问题"
+        f"（{plan.meta.year} 年，共 {hi - lo + 1} 条）。\n\n"
+        f"直接用中文提问，例如：\n{examples}\n\n"
+        "我会给出最相关的条目、所在部分和原文句子。发送 /sections 查看目录，"
+        "/item 15 查看某一条全文，/help 查看全部命令。"
+    )
+
+
+def help_text(commands: Sequence[Command], style: Style, bot_username: str = "") -> str:
+    """/help: how to ask, then every command with its description (one line each)."""
+    at = f"@{bot_username}" if bot_username else "@机器人"
+    lines = [
+        style.bold("怎么提问"),
+        "直接发送问题，例如“学前教育有什么新政策？”，我会找出工作要点里最相关的条目。",
+        f"在群里：{style.esc(at)} 加问题，或回复我的消息；命令照常可用。",
+        f"在任意聊天框输入 {style.esc(at)} 加关键词，可以挑选条目分享出去。",
+        "",
+        style.bold("命令"),
+    ]
+    lines += [f"{style.esc(c.usage)} — {style.esc(c.description)}" for c in commands]
+    return "\n".join(lines)
+
+
+def unknown_command_text(name: str, style: Style) -> str:
+    """A slash command the bot does not have."""
+    return f"没有 /{style.esc(name[:32])} 这个命令。发送 /help 查看全部命令，或直接用文字提问。"
+
+
+def subscribe_pending_text(item: Item, style: Style) -> str:
+    """/subscribe before reminders exist: say so, and that nothing was stored."""
+    return (
+        f"提醒功能还在开发中：这次没有为“{style.esc(short_ref(item))}”保存任何订阅。"
+        f"上线后会在这里通知；现在可以发送 /item {item.number} 随时查看这一条。"
+    )
+
+
+def subscribe_usage_text(plan: Plan, style: Style) -> str:
+    """/subscribe without an item number."""
+    lo, hi = plan.item_range
+    return f"请在 /subscribe 后面写上条目编号（{lo}–{hi}），例如 /subscribe 15。提醒功能即将上线，目前不会保存订阅。"
+
+
+def plain_snippet(hit: Hit, limit: int = 100) -> str:
+    """The best matching sentence as plain text, cut to `limit` characters (inline descriptions)."""
+    text = hit.matches[0].passage.text if hit.matches else hit.item.goal
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def item_card_text(item: Item, style: Style, limit: int = TELEGRAM_LIMIT) -> str:
+    """The item as one message: the whole item, or its first part and how to read the rest."""
+    more = f"……（全文较长，请私聊发送 /item {item.number} 查看）"
+    parts = split_message(item_text(item, style), limit - len(more) - 1)
+    return parts[0] if len(parts) == 1 else f"{parts[0]}\n{more}"

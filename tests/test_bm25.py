@@ -4,7 +4,6 @@ IDF), and a sparse scorer that gives exactly rank-bm25's own scores on the plan'
 from __future__ import annotations
 
 import math
-import warnings
 from collections import Counter
 
 import numpy as np
@@ -80,9 +79,7 @@ def test_okapi_ranks_a_document_down_for_containing_the_query_word_and_the_posit
 
 @pytest.fixture(scope="module")
 def model() -> PositiveIdfBM25:
-    with warnings.catch_warnings():  # jieba's load_userdict leaks a file handle (see test_tokenize.py)
-        warnings.simplefilter("ignore", ResourceWarning)
-        ix = Index.build()
+    ix = Index.build()
     return PositiveIdfBM25([ix.tokenizer.tokens(p.text) for p in ix.passages])
 
 

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import re
-import warnings
 
 import pytest
 
 from index import Index, RefError, parse_item_ref, parse_section_ref
 
 VALID_RANGE = re.compile(r"[01]–33")  # 1–33 today; 0–33 if item 0 (总体要求) becomes addressable
-
-
-@pytest.fixture(scope="module")
-def index() -> Index:
-    with warnings.catch_warnings():  # jieba's load_userdict leaks a file handle (see test_tokenize.py)
-        warnings.simplefilter("ignore", ResourceWarning)
-        return Index.build()
 
 
 # ---------------------------------------------------------------- parsing

@@ -5,7 +5,6 @@ is consistent with the plan text; questions the plan does not answer are answere
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 import pytest
@@ -30,13 +29,6 @@ def plan_outline() -> dict[int, tuple[str, str, str]]:
 
 
 OUTLINE = plan_outline()
-
-
-@pytest.fixture(scope="module")
-def index() -> Index:
-    with warnings.catch_warnings():  # jieba's load_userdict leaks a file handle (see test_tokenize.py)
-        warnings.simplefilter("ignore", ResourceWarning)
-        return Index.build()
 
 
 def top(index: Index, query: str, k: int = 3) -> list[int]:

@@ -21,15 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def index() -> Index:
-    # jieba's load_userdict(path) leaves its file open; under filterwarnings=error that ResourceWarning
-    # fails whichever test builds the first Tokenizer (see test_building_a_tokenizer_leaves_no_file_open).
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        return Index.build()
-
-
-@pytest.fixture(scope="module")
 def tok(index: Index) -> Tokenizer:
     return index.tokenizer
 
@@ -48,9 +39,7 @@ def test_the_index_uses_the_process_wide_tokeniser(index: Index) -> None:
 
 
 def test_a_tokeniser_built_without_the_cache_gives_the_same_tokens_as_the_shared_one(tok: Tokenizer) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        fresh = Tokenizer(cache_dir=None)
+    fresh = Tokenizer(cache_dir=None)
     for text in ["常态化开展控辍保学工作，巩固控辍保学成果。", "蒙语授课学校的校园文化", "PE传统特色学校"]:
         assert fresh.tokens(text) == tok.tokens(text)
 

@@ -1,0 +1,124 @@
+"""Wiring: `build_application(settings, index, store, clock)` and `run(settings)` for `plan-bot run`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from index import Index
+
+from .commands import COMMANDS
+from .config import TOKEN_VAR, ConfigError, Settings
+from .flood import RetryingRateLimiter
+from .handlers import (
+    SERVICES,
+    Services,
+    on_button,
+    on_command,
+    on_error,
+    on_group_text,
+    on_inline,
+    on_non_text,
+    on_private_text,
+    on_unknown_command,
+    post_init,
+)
+from .logic import Clock, Logic
+from .logs import configure_logging
+from .render import HTML
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+CONCURRENT_UPDATES = 32  # one slow chat (flood wait in a busy group) must not stall the others
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+EXIT_FAILED = 1
+
+
+def utc_now() -> datetime:
+    """The system clock, as an aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def file_url(base_url: str) -> str:
+    """The file URL that goes with a Bot API base URL (`…/bot` → `…/file/bot`)."""
+    head, sep, tail = base_url.rpartition("/bot")
+    return f"{head}/file/bot{tail}" if sep else base_url
+
+
+def build_application(settings: Settings, index: Index, store: Store, clock: Clock = utc_now, *,
+                      request: BaseRequest | None = None, get_updates_request: BaseRequest | None = None,
+                      rate_limiter: BaseRateLimiter | None = None) -> Application:
+    """A PTB Application with the services in bot_data and one handler per COMMANDS entry."""
+    if not settings.token:
+        raise ConfigError(f"{TOKEN_VAR} is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tzinfo,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .rate_limiter(rate_limiter or RetryingRateLimiter())
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(post_init)
+    )
+    if settings.api_base_url:
+        builder = builder.base_url(settings.api_base_url).base_file_url(file_url(settings.api_base_url))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    application = builder.build()
+    application.bot_data[SERVICES] = Services(settings, Logic(index, store, clock, HTML))
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    """Commands from the COMMANDS table, then questions, other messages, buttons, inline, errors."""
+    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    for command in COMMANDS:
+        application.add_handler(CommandHandler(command.name, on_command))
+    application.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_private_text))
+    application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, on_group_text))
+    application.add_handler(MessageHandler(
+        private & filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_non_text))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(InlineQueryHandler(on_inline))
+    application.add_error_handler(on_error)
+
+
+def run(settings: Settings) -> int:
+    """`plan-bot run`: log, open the store, build the index, poll Telegram until SIGINT/SIGTERM."""
+    configure_logging(settings.log_level, settings.token)
+    index = Index.build()
+    index.search("学前教育")  # warm the tokenizer before the first user asks
+    store = Store.open(settings.db_path)
+    try:
+        application = build_application(settings, index, store)
+        log.info("plan-bot starting: %d items, database %s", len(index.items), settings.db_path)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)  # start-up calls: retried by the limiter
+    except InvalidToken:
+        log.error("Telegram rejected %s: check the token from @BotFather (in .env or the environment)", TOKEN_VAR)
+        return EXIT_FAILED
+    except TelegramError as exc:  # still failing after the retries (PTB logged the traceback, redacted)
+        log.error("plan-bot could not start: %s: %s", type(exc).__name__, exc)
+        return EXIT_FAILED
+    finally:
+        store.close()
+    log.info("plan-bot stopped")
+    return 0

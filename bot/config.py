@@ -1,0 +1,87 @@
+"""The one place that reads the environment: `Settings.from_env()` → a frozen `Settings`.
+
+A `.env` file in the working directory is loaded first (variables already set win). Every variable
+is listed, with a comment, in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TOKEN_VAR = "TELEGRAM_BOT_TOKEN"
+DEFAULT_DB = Path("data") / "plan-bot.sqlite3"
+DEFAULT_TZ = "Asia/Shanghai"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A variable is set to something unusable; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment; the token is kept out of repr()."""
+
+    token: str | None = field(default=None, repr=False)
+    api_base_url: str | None = None  # PTB base_url form: http://127.0.0.1:8081/bot
+    db_path: Path = DEFAULT_DB
+    tz: str = DEFAULT_TZ
+    admin_ids: frozenset[int] = frozenset()
+    log_level: str = "INFO"
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        """The time zone dates are shown in."""
+        return ZoneInfo(self.tz)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> "Settings":
+        """Read settings from `environ` (default: `.env` loaded into os.environ, then os.environ)."""
+        if environ is None:
+            if dotenv:
+                from dotenv import load_dotenv
+
+                load_dotenv(Path.cwd() / ".env", override=False)
+            environ = os.environ
+        get = lambda name: (environ.get(name) or "").strip()  # noqa: E731
+        return cls(
+            token=get(TOKEN_VAR) or None,
+            api_base_url=get("TELEGRAM_API_BASE_URL") or None,
+            db_path=Path(get("PLAN_BOT_DB") or DEFAULT_DB),
+            tz=_time_zone(get("PLAN_BOT_TZ") or DEFAULT_TZ),
+            admin_ids=_admin_ids(get("PLAN_BOT_ADMIN_IDS")),
+            log_level=_log_level(get("PLAN_BOT_LOG_LEVEL") or "INFO"),
+        )
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"PLAN_BOT_TZ={name!r} is not an IANA time zone (e.g. Asia/Shanghai)") from exc
+    return name
+
+
+def _admin_ids(raw: str) -> frozenset[int]:
+    ids = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            ids.add(int(part))
+        except ValueError as exc:
+            raise ConfigError(f"PLAN_BOT_ADMIN_IDS: {part!r} is not a Telegram user id (comma-separated numbers)") from exc
+    return frozenset(ids)
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in LOG_LEVELS or not isinstance(logging.getLevelName(level), int):
+        raise ConfigError(f"PLAN_BOT_LOG_LEVEL={raw!r}: use one of {', '.join(LOG_LEVELS)}")
+    return level

@@ -1,0 +1,69 @@
+"""`plan-bot chat`: the bot in a terminal, offline — the same `Logic` as Telegram, in plain text.
+
+Type a question or a command (/item 15, /sections, /help …); buttons are numbered, type the number
+to press one. /quit or Ctrl-D ends the session.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from .logic import Keyboard, Logic, Origin, Reply
+
+CONSOLE = Origin(chat_id=0, user_id=0)
+QUIT = {"/quit", "/exit", "退出"}
+BANNER = "离线控制台：和 Telegram 里的机器人回答相同。输入问题或命令（/help）；按钮前有编号，输入编号即按下；/quit 退出。"
+
+
+def show(reply: Reply, out: TextIO) -> Keyboard:
+    """Print a reply (notice, messages, numbered buttons); return the buttons now on screen."""
+    if reply.notice:
+        out.write(f"（{reply.notice}）\n")
+    for text in reply.messages:
+        out.write(text + "\n")
+    number = 0
+    for row in reply.buttons:
+        labels = []
+        for button in row:
+            number += 1
+            labels.append(f"[{number}] {button.label}")
+        out.write("  ".join(labels) + "\n")
+    out.write("\n")
+    out.flush()
+    return reply.buttons
+
+
+def respond(logic: Logic, line: str, buttons: Keyboard) -> Reply:
+    """One line typed → the bot's reply: a button number, a command, or a question."""
+    flat = [b for row in buttons for b in row]
+    if line.isdigit() and flat:
+        n = int(line)
+        if 1 <= n <= len(flat):
+            return logic.press(CONSOLE, flat[n - 1].data)
+        return Reply(notice=f"没有编号 {n} 的按钮（1–{len(flat)}）")
+    if line.startswith("/"):
+        name, _, arg = line[1:].partition(" ")
+        return logic.command(name.split("@", 1)[0], arg, CONSOLE)
+    return logic.ask(CONSOLE, line)
+
+
+def run_console(logic: Logic, stdin: TextIO, stdout: TextIO, *, interactive: bool = False) -> int:
+    """Answer lines from `stdin` until EOF or /quit; prompts only when `interactive`."""
+    stdout.write(BANNER + "\n\n")
+    buttons = show(logic.command("start", "", CONSOLE), stdout)
+    while True:
+        if interactive:
+            stdout.write("你> ")
+            stdout.flush()
+        line = stdin.readline()
+        if not line:
+            return 0
+        line = line.strip()
+        if not line:
+            continue
+        if line in QUIT:
+            return 0
+        reply = respond(logic, line, buttons)
+        shown = show(reply, stdout)
+        if reply.messages:
+            buttons = shown

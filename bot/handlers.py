@@ -1,0 +1,218 @@
+"""Telegram I/O only: read the update, ask `Logic`, send what it returns. Replies are HTML.
+
+Which messages are answered:
+- private chats: every text message is a question (edited ones are answered again, quoting the
+  edited message); other messages (stickers, photos, voice…) get a hint to write text;
+- groups: commands (also `/item@ThisBot 15`), text that mentions the bot (the mention is stripped),
+  and replies to the bot's own messages; everything else is ignored.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from . import render
+from .commands import COMMANDS
+from .config import Settings
+from .logic import Keyboard, Logic, Origin, Reply
+from .logs import redact
+
+log = logging.getLogger(__name__)
+
+SERVICES = "services"
+INLINE_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Services:
+    """The long-lived objects handlers need, kept in `application.bot_data[SERVICES]`."""
+
+    settings: Settings
+    logic: Logic
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    """The services wired in by `build_application`."""
+    return context.bot_data[SERVICES]
+
+
+# ---- sending ------------------------------------------------------------------------------------
+def keyboard(rows: Keyboard) -> InlineKeyboardMarkup | None:
+    """Logic buttons → a Telegram inline keyboard (None when there are none)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
+
+
+async def send_reply(message: Message, reply: Reply, *, quote: bool | None = None) -> None:
+    """Send a reply's messages to the message's chat, buttons under the last; quote in groups."""
+    last = len(reply.messages) - 1
+    for i, text in enumerate(reply.messages):
+        await message.reply_text(text, reply_markup=keyboard(reply.buttons) if i == last else None,
+                                 do_quote=quote if i == 0 else False)
+
+
+def origin(update: Update) -> Origin:
+    """Chat and user ids of an update."""
+    chat = update.effective_chat
+    user = update.effective_user
+    return Origin(chat.id if chat else 0, user.id if user else 0)
+
+
+def command_name(text: str) -> str:
+    """`/item@PlanBot 15` → `item`."""
+    return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
+
+
+def addressed_question(message: Message, bot_username: str, bot_id: int) -> str | None:
+    """In a group: the question if the message mentions the bot or replies to it, else None."""
+    text = message.text or ""
+    mention = re.compile(rf"@{re.escape(bot_username)}(?![A-Za-z0-9_])", re.IGNORECASE)
+    if bot_username and mention.search(text):
+        return mention.sub(" ", text).strip()
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == bot_id:
+        return text
+    return None
+
+
+def _sent_via_this_bot(message: Message, bot_id: int) -> bool:
+    """True for an item card the user shared through this bot's inline mode (not a question)."""
+    return message.via_bot is not None and message.via_bot.id == bot_id
+
+
+# ---- handlers -----------------------------------------------------------------------------------
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A registered slash command: the logic's reply."""
+    message = update.effective_message
+    reply = services(context).logic.command(command_name(message.text), " ".join(context.args or ()),
+                                            origin(update), context.bot.username)
+    await send_reply(message, reply, quote=True if update.edited_message else None)
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A slash command this bot does not have (private chats only)."""
+    message = update.effective_message
+    await send_reply(message, Reply((render.unknown_command_text(command_name(message.text), render.HTML),)))
+
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A text message in a private chat is a question."""
+    message = update.effective_message
+    if _sent_via_this_bot(message, context.bot.id):
+        return
+    reply = services(context).logic.ask(origin(update), message.text)
+    await send_reply(message, reply, quote=True if update.edited_message else None)
+
+
+async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Group text: answer it only when it mentions the bot or replies to the bot."""
+    message = update.effective_message
+    if _sent_via_this_bot(message, context.bot.id):
+        return
+    question = addressed_question(message, context.bot.username, context.bot.id)
+    if question is None:
+        return
+    await send_reply(message, services(context).logic.ask(origin(update), question), quote=True)
+
+
+async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A sticker, photo, voice message or file in a private chat: ask for text."""
+    await send_reply(update.effective_message, services(context).logic.non_text())
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press: answer the query, then edit the pressed message or send new ones."""
+    query = update.callback_query
+    reply = services(context).logic.press(origin(update), query.data or "")
+    try:
+        await query.answer(reply.notice or None, show_alert=reply.alert)
+    except BadRequest as exc:  # "query is too old" (e.g. pressed while the bot was down): still do the work
+        log.info("callback query not answered: %s", exc)
+    pressed = query.message if isinstance(query.message, Message) else None
+    if reply.edit and pressed is not None:
+        try:
+            await query.edit_message_text(reply.messages[0], reply_markup=keyboard(reply.buttons))
+        except BadRequest as exc:
+            if "message is not modified" not in str(exc).lower():  # a double tap on the same page
+                raise
+        return
+    if reply.messages and query.message is not None:
+        last = len(reply.messages) - 1
+        for i, text in enumerate(reply.messages):
+            await context.bot.send_message(query.message.chat.id, text,
+                                           reply_markup=keyboard(reply.buttons) if i == last else None)
+
+
+async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Inline mode: matching items as articles, ten per page; an empty query lists the sections."""
+    query = update.inline_query
+    page = services(context).logic.inline(query.query, query.offset)
+    results = [
+        InlineQueryResultArticle(a.id, a.title, InputTextMessageContent(a.text), description=a.description)
+        for a in page.articles
+    ]
+    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, next_offset=page.next_offset)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure with its update, tell the user something went wrong, send admins the traceback."""
+    settings = services(context).settings
+    shown = json.dumps(update.to_dict(), ensure_ascii=False) if isinstance(update, Update) else repr(update)
+    log.error("update %s failed", shown, exc_info=context.error)
+    if isinstance(update, Update):
+        await _tell_user(update)
+    if settings.admin_ids and context.error is not None:
+        await _report_to_admins(context.bot, settings, shown, context.error)
+
+
+async def _tell_user(update: Update) -> None:
+    """Say that something went wrong: as an alert on a button press, else in the chat (never raises)."""
+    try:
+        if update.callback_query:
+            try:
+                await update.callback_query.answer(render.ERROR_TEXT, show_alert=True)
+                return
+            except BadRequest:  # already answered: say it in the chat instead
+                pass
+        if update.effective_message and update.effective_chat:
+            await update.effective_message.reply_text(render.ERROR_TEXT)
+    except TelegramError as exc:
+        log.warning("could not tell the user about the error: %s", exc)
+
+
+async def _report_to_admins(bot: Bot, settings: Settings, shown_update: str, error: BaseException) -> None:
+    """The traceback and the update as a text file to each admin (token redacted)."""
+    trace = "".join(traceback.format_exception(error))
+    body = redact(f"update: {shown_update}\n\n{trace}", settings.token)
+    name = f"error-{datetime.now():%Y%m%d-%H%M%S}.txt"
+    for admin in sorted(settings.admin_ids):
+        try:
+            await bot.send_document(admin, io.BytesIO(body.encode()), filename=name,
+                                    caption=f"plan-bot 出错：{type(error).__name__}", parse_mode=None)
+        except TelegramError as exc:
+            log.warning("could not send the error report to admin %s: %s", admin, exc)
+
+
+async def post_init(application: Application) -> None:
+    """Start-up: publish the command menu (the same COMMANDS table as /help and the handlers)."""
+    await application.bot.set_my_commands([BotCommand(c.name, c.description) for c in COMMANDS])

@@ -1,0 +1,337 @@
+"""What the bot answers, with no Telegram in sight: commands, questions, button presses and inline
+queries in; `Reply` / `InlinePage` (plain domain objects holding rendered text and buttons) out.
+
+The Telegram handlers (HTML style) and the offline console (TEXT style) both call `Logic`, so the
+two always give the same answers. Button data carries ids only (`page:12:1`), never text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from corpus import Item, Plan, Section
+from index import Answer, Index, RefError
+
+from . import render
+from .commands import COMMAND_NAMES, COMMANDS
+from .render import HTML, Style
+from .store import Store, UnknownQuestion
+
+PER_PAGE = 3  # items per answer page
+MAX_PAGES = 3  # "more results" goes this deep
+MAX_QUESTION_CHARS = 1000  # longer questions are cut before they are searched or logged
+INLINE_PAGE = 10  # inline results per page (Telegram allows 50)
+INLINE_MAX = 50  # inline results in all
+CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline keyboard button: its label and its callback data (ids only, ≤ 64 bytes)."""
+
+    label: str
+    data: str
+
+    def __post_init__(self) -> None:
+        if len(self.data.encode()) > CALLBACK_LIMIT:
+            raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {self.data!r}")
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to show: messages (each ≤ 4096 characters, rendered), buttons under the last one,
+    and for button presses a short notice and whether to edit the pressed message instead."""
+
+    messages: tuple[str, ...] = ()
+    buttons: Keyboard = ()
+    notice: str = ""
+    alert: bool = False
+    edit: bool = False
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a message came from: chat and user ids (hashed before anything is stored)."""
+
+    chat_id: int
+    user_id: int
+
+
+@dataclass(frozen=True)
+class InlineArticle:
+    """One inline-mode result: id, title (plain), description (plain), message text (rendered)."""
+
+    id: str
+    title: str
+    description: str
+    text: str
+
+
+@dataclass(frozen=True)
+class InlinePage:
+    """Inline results for one offset, and the offset of the next page ("" when there is none)."""
+
+    articles: tuple[InlineArticle, ...]
+    next_offset: str = ""
+
+
+# ---- button data ------------------------------------------------------------------------------
+ITEM, NAV, SUB, PAGE, VOTE, SECTION = "item", "nav", "sub", "page", "vote", "sect"
+_ACTIONS = {ITEM: 2, NAV: 2, SUB: 2, PAGE: 2, VOTE: 2, SECTION: 2}
+
+
+def button_data(action: str, *ids: int) -> str:
+    """`page:12:1` — an action and integer ids."""
+    return ":".join([action, *map(str, ids)])
+
+
+def parse_button_data(data: str) -> tuple[str, tuple[int, ...]]:
+    """`page:12:1` → ("page", (12, 1)); ValueError for anything this bot did not make."""
+    action, *raw = (data or "").split(":")
+    if _ACTIONS.get(action) != len(raw):
+        raise ValueError(f"unknown button data {data!r}")
+    return action, tuple(int(x) for x in raw)
+
+
+class Logic:
+    """The bot's replies for one index and store, rendered in one style."""
+
+    def __init__(self, index: Index, store: Store, clock: Clock, style: Style = HTML) -> None:
+        self.index = index
+        self.store = store
+        self.clock = clock
+        self.style = style
+        self._commands: dict[str, Callable[[str, Origin, str], Reply]] = {
+            "start": self.start, "help": self.help, "item": self.item, "sections": self.sections,
+            "section": self.section, "subscribe": self.subscribe,
+        }
+        if set(self._commands) != COMMAND_NAMES:
+            raise RuntimeError(f"Logic and COMMANDS disagree: {sorted(set(self._commands) ^ COMMAND_NAMES)}")
+
+    # ---- commands ---------------------------------------------------------------------------
+    def command(self, name: str, arg: str, origin: Origin, bot_username: str = "") -> Reply:
+        """Run the command `name` (no slash) with its argument text."""
+        handler = self._commands.get(name.lower())
+        if handler is None:
+            return Reply((render.unknown_command_text(name, self.style),))
+        return handler(arg.strip(), origin, bot_username)
+
+    def start(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
+        """/start, or a deep link: `item_15` opens item 15, `sections` the table of contents."""
+        if arg.startswith("item_"):
+            return self.item(arg.removeprefix("item_"), origin, bot_username)
+        if arg == "sections":
+            return self.sections("", origin, bot_username)
+        return Reply((render.greeting_text(self.index.plan(), self.style),), self._section_keyboard())
+
+    def help(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
+        """/help: how to ask and every command."""
+        return Reply((render.help_text(COMMANDS, self.style, bot_username),))
+
+    def item(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
+        """/item N: the whole item, with ‹ prev / next › and subscribe buttons."""
+        try:
+            item = self._item(arg)
+        except RefError as exc:
+            return Reply((self.style.esc(str(exc)),))
+        return self.item_card(item)
+
+    def sections(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
+        """/sections: the table of contents, one button per section."""
+        plan = self.index.plan()
+        return Reply((render.sections_text(plan, self.style),), self._section_keyboard())
+
+    def section(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
+        """/section 三: the section's items, one button each."""
+        if not arg:
+            return self.sections("", origin, bot_username)
+        try:
+            section = self.index.section(arg)
+        except RefError as exc:
+            return Reply((self.style.esc(str(exc)),))
+        return self.section_list(self.index.plan(), section)
+
+    def subscribe(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
+        """/subscribe N: reminders are not built yet — say so, store nothing."""
+        if not arg:
+            return Reply((render.subscribe_usage_text(self.index.plan(), self.style),))
+        try:
+            item = self._item(arg)
+        except RefError as exc:
+            return Reply((self.style.esc(str(exc)),))
+        return Reply((render.subscribe_pending_text(item, self.style),))
+
+    # ---- questions --------------------------------------------------------------------------
+    def ask(self, origin: Origin, text: str) -> Reply:
+        """A question: log it, answer with the first page of items and their buttons."""
+        question = text.strip()[:MAX_QUESTION_CHARS]
+        answer = self.index.search(question, k=PER_PAGE * MAX_PAGES)
+        plan = self._plan_of(answer)
+        logged = self.store.log_question(origin.chat_id, question, [h.item.number for h in answer.hits],
+                                         answer.answered, plan.id, self.clock())
+        return self._answer_page(logged.id, answer, 0)
+
+    def non_text(self) -> Reply:
+        """A sticker, photo, voice message…: ask for text."""
+        return Reply((render.NON_TEXT_HINT,))
+
+    # ---- buttons ----------------------------------------------------------------------------
+    def press(self, origin: Origin, data: str) -> Reply:
+        """A button press: its notice, and new messages or an edit of the pressed message."""
+        try:
+            action, ids = parse_button_data(data)
+            plan = self._plan_at(ids[0]) if action in (ITEM, NAV, SUB, SECTION) else None
+        except ValueError:
+            return Reply(notice=render.STALE_BUTTON, alert=True)
+        try:
+            if action == ITEM:
+                return self.item_card(_plan_item(plan, ids[1]))
+            if action == NAV:
+                card = self.item_card(_plan_item(plan, ids[1]))
+                return Reply(card.messages, card.buttons, edit=len(card.messages) == 1)
+            if action == SUB:
+                item = _plan_item(plan, ids[1])  # a notice is plain text, never HTML
+                return Reply(notice=render.subscribe_pending_text(item, render.TEXT), alert=True)
+            if action == SECTION:
+                return self.section_list(plan, self.index.section(ids[1], plan.id))
+            if action == PAGE:
+                return self._more(ids[0], ids[1])
+            return self._vote(origin, ids[0], ids[1])
+        except (RefError, UnknownQuestion):
+            return Reply(notice=render.STALE_QUESTION if action in (PAGE, VOTE) else render.STALE_BUTTON,
+                         alert=True)
+
+    def _more(self, question_id: int, page: int) -> Reply:
+        logged = self.store.question(question_id)
+        answer = self.index.search(logged.question, k=PER_PAGE * MAX_PAGES)
+        page = max(0, min(page, self._last_page(answer)))
+        shown = self._answer_page(question_id, answer, page)
+        return Reply(shown.messages[:1], shown.buttons, edit=True)
+
+    def _vote(self, origin: Origin, question_id: int, vote: int) -> Reply:
+        if vote not in (1, -1):
+            raise UnknownQuestion(question_id)
+        self.store.record_feedback(question_id, origin.user_id, vote, self.clock())
+        return Reply(notice="谢谢！已记录：有帮助 👍" if vote > 0 else "谢谢！已记录：没帮上忙 👎。换个说法再问试试？")
+
+    # ---- inline mode ------------------------------------------------------------------------
+    def inline(self, query: str, offset: str = "") -> InlinePage:
+        """`@bot 问题`: matching items as articles, ten per page; an empty query lists the sections."""
+        q = query.strip()[:MAX_QUESTION_CHARS]
+        start = int(offset) if offset.isdigit() else 0
+        answer = self.index.search(q, k=INLINE_MAX) if q else None
+        if answer is None or not answer.hits:
+            return InlinePage(self._section_articles()) if not start else InlinePage(())
+        hedge = "" if answer.answered else "可能相关："
+        articles = [
+            InlineArticle(
+                id=f"{self._plan_pos(h.item.plan)}-{h.item.number}",
+                title=hedge + h.item.ref,
+                description=render.plain_snippet(h),
+                text=render.item_card_text(h.item, self.style),
+            )
+            for h in answer.hits[:INLINE_MAX]
+        ]
+        end = start + INLINE_PAGE
+        return InlinePage(tuple(articles[start:end]), str(end) if end < len(articles) else "")
+
+    def _section_articles(self) -> tuple[InlineArticle, ...]:
+        plan = self.index.plan()
+        toc = InlineArticle("toc", "目录：" + plan.meta.short_title, "各部分及其条目范围",
+                            render.sections_text(plan, self.style))
+        return (toc, *(
+            InlineArticle(f"section-{s.number}", s.heading, f"第 {s.items[0]}–{s.items[-1]} 条",
+                          render.section_text(plan, s, self.style))
+            for s in plan.sections
+        ))
+
+    # ---- cards and keyboards ----------------------------------------------------------------
+    def item_card(self, item: Item) -> Reply:
+        """The whole item (split into messages if long) with ‹ prev / subscribe / next › buttons."""
+        plan = self.index.plan(item.plan)
+        pos = self._plan_pos(plan.id)
+        lo, hi = plan.item_range
+        row = []
+        if item.number > 0:
+            row.append(Button(f"‹ {_label(plan.item(item.number - 1))}", button_data(NAV, pos, item.number - 1)))
+        if not item.is_preamble:
+            row.append(Button("🔔 订阅提醒", button_data(SUB, pos, item.number)))
+        if item.number < hi:
+            row.append(Button(f"{max(item.number + 1, lo)} ›", button_data(NAV, pos, max(item.number + 1, lo))))
+        texts = render.split_message(render.item_text(item, self.style))
+        return Reply(tuple(texts), (tuple(row),))
+
+    def section_list(self, plan: Plan, section: Section) -> Reply:
+        """A section's items as text and as buttons."""
+        pos = self._plan_pos(plan.id)
+        buttons = tuple((Button(render.short_ref(plan.item(n)), button_data(ITEM, pos, n)),) for n in section.items)
+        return Reply((render.section_text(plan, section, self.style),), buttons)
+
+    def _section_keyboard(self) -> Keyboard:
+        plan = self.index.plan()
+        return tuple((Button(s.heading, button_data(SECTION, 0, s.number)),) for s in plan.sections)
+
+    def _answer_page(self, question_id: int, answer: Answer, page: int) -> Reply:
+        plan = self._plan_of(answer)
+        text = render.answer_page_text(answer, plan, self.style, page=page, per_page=PER_PAGE)
+        vote = (Button("👍", button_data(VOTE, question_id, 1)), Button("👎", button_data(VOTE, question_id, -1)))
+        if not answer.hits or answer.reason == "empty":
+            return Reply(tuple(render.split_message(text)))
+        if not answer.answered:
+            near = tuple(Button(f"看看 {_label(h.item)}", self._item_data(ITEM, h.item)) for h in answer.hits[:PER_PAGE])
+            return Reply(tuple(render.split_message(text)), (near, vote))
+        shown = answer.hits[page * PER_PAGE:(page + 1) * PER_PAGE]
+        full = tuple(Button(f"全文 {_label(h.item)}", self._item_data(ITEM, h.item)) for h in shown)
+        subs = tuple(Button(f"订阅提醒 {h.item.number}", self._item_data(SUB, h.item))
+                     for h in shown if not h.item.is_preamble)
+        paging = []
+        if page > 0:
+            paging.append(Button("‹ 上一页", button_data(PAGE, question_id, page - 1)))
+        if page < self._last_page(answer):
+            paging.append(Button("更多结果 ›", button_data(PAGE, question_id, page + 1)))
+        rows = tuple(r for r in (full, subs, (*paging, *vote)) if r)
+        return Reply(tuple(render.split_message(text)), rows)
+
+    # ---- helpers ----------------------------------------------------------------------------
+    def _item(self, ref: str) -> Item:
+        """An item of the first plan by reference (15, 十五, 第15条, 总体要求); RefError naming the range."""
+        return self.index.item(ref)
+
+    def _item_data(self, action: str, item: Item) -> str:
+        return button_data(action, self._plan_pos(item.plan), item.number)
+
+    def _plan_at(self, position: int) -> Plan:
+        """The plan at a position in the index (button data); ValueError if there is none."""
+        if not 0 <= position < len(self.index.plans):
+            raise ValueError(f"no plan at position {position}")
+        return self.index.plans[position]
+
+    def _plan_pos(self, plan_id: str) -> int:
+        return next(i for i, p in enumerate(self.index.plans) if p.id == plan_id)
+
+    def _plan_of(self, answer: Answer) -> Plan:
+        return self.index.plan(answer.hits[0].item.plan) if answer.hits else self.index.plan()
+
+    @staticmethod
+    def _last_page(answer: Answer) -> int:
+        return max(0, (min(len(answer.hits), PER_PAGE * MAX_PAGES) - 1) // PER_PAGE)
+
+
+def _plan_item(plan: Plan, number: int) -> Item:
+    """Item `number` (0 = 总体要求) of `plan`; RefError if the plan has no such item."""
+    try:
+        return plan.item(number)
+    except KeyError:
+        raise RefError(f"no item {number} in {plan.id}") from None
+
+
+def _label(item: Item) -> str:
+    """How a button names an item: its number, or 总体要求."""
+    return item.title if item.is_preamble else str(item.number)
