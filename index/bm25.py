@@ -31,6 +31,10 @@ class PositiveIdfBM25(BM25Okapi):
         return math.log(1.0 + (self.corpus_size + 0.5) / 0.5)
 
 
+_NO_IDS = np.empty(0, dtype=np.int64)
+_NO_SCORES = np.empty(0)
+
+
 class SparseScorer:
     """Scores of single terms over all documents, computed from the postings of that term only.
 
@@ -65,7 +69,7 @@ class SparseScorer:
         if hit is not None:
             return hit
         if term not in self._postings:
-            return np.empty(0, dtype=np.int64), np.empty(0)
+            return _NO_IDS, _NO_SCORES
         ids, tfs = self._postings[term]
         m = self.model
         tf = np.asarray(tfs, dtype=np.float64)
@@ -79,9 +83,10 @@ class SparseScorer:
     def scores(self, weighted_terms: dict[str, float]) -> np.ndarray:
         """Σ weight × BM25(term, doc) for every document (one bincount over all postings)."""
         ids, vals, weights, lengths = [], [], [], []
+        postings = self._postings
         for term, w in weighted_terms.items():
-            t_ids, t_scores = self.term(term)
-            if len(t_ids):
+            if term in postings:  # most bigrams of a question occur in no passage
+                t_ids, t_scores = self.term(term)
                 ids.append(t_ids)
                 vals.append(t_scores)
                 weights.append(w)

@@ -103,18 +103,19 @@ class Tokenizer:
         self._ascii_re = re.compile(rf"(?<![a-z])(?:{alternatives})(?![a-z])") if ascii_words else None
         self._t2s = None
         self._rule_words: dict[str, list[str]] = {}
-        self._traditional: frozenset[str] = frozenset()
+        self._traditional: frozenset[str] | None = None
 
     def _to_simplified(self, text: str) -> str:
-        """Traditional → simplified via OpenCC, loaded on first use; text with no traditional character
-        (the common case) skips OpenCC's phrase matcher, which costs more than the whole search."""
+        """Traditional → simplified via OpenCC, loaded on first need; text with no traditional character
+        (the common case) skips OpenCC, whose phrase matcher costs more than the whole search."""
+        if self._traditional is None:
+            self._traditional = _traditional_chars()
+        if self._traditional.isdisjoint(text):
+            return text
         if self._t2s is None:
             from opencc import OpenCC
 
             self._t2s = OpenCC("t2s")
-            self._traditional = _traditional_chars()
-        if self._traditional.isdisjoint(text):
-            return text
         return self._t2s.convert(text)
 
     def normalize(self, text: str) -> str:
