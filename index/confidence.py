@@ -14,7 +14,8 @@ length of the question). It combines signals that each mean something on their o
 - margin: how far the best item is ahead of the runner-up;
 - detail_missing: the question asks for a figure, date, quota or procedure, and the best passages
   hold no figure at all (the plan names the topic but not the detail asked for);
-- elsewhere: the question names a province or city the plan neither mentions nor is about.
+- elsewhere: the question names a province or city the plan neither mentions nor is about, or a
+  year the plan does not speak of (2025年 in a 2021 plan).
 
 The weights are fitted by `python -m index.calibrate` on the project's own development questions
 (`eval/`) and stored in `index/data/calibration.json`; the probability is what `confidence` reports.

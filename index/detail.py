@@ -18,17 +18,21 @@ class Ask(Enum):
 
     NONE = "none"
     QUANTITY = "quantity"  # 多少, 几个, 比例, 分数线, 名额 …
-    DATE = "date"  # 什么时候, 哪天, 几月几号 …
+    DATE = "date"  # 哪天, 几月几号, 具体时间 …
     PROCEDURE = "procedure"  # 怎么报名, 流程, 手续, 条件, 联系方式 …
     PERSON = "person"  # 是谁, 叫什么名字
+    NAMES = "names"  # 哪几所, 哪些学校, 哪个旗县: a list of named schools or places
 
 
 _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
-    (Ask.DATE, re.compile(r"什么时候|啥时候|何时|哪[一]?天|几月|几号|日期|截止|时间安排|具体时间")),
+    # "When" in general is answered by an annual plan itself (this year); a day is a detail.
+    (Ask.DATE, re.compile(r"哪[一]?天|几月|几号|日期|截止|时间安排|具体时间|具体哪")),
     (Ask.PERSON, re.compile(r"是谁|叫什么名字|哪位领导|负责人是")),
-    (Ask.PROCEDURE, re.compile(r"(?:怎么|如何|怎样|去哪|在哪)(?:报名|申请|办理|报考|缴费|参加|领取|查询|登记)|"
-                               r"报名(?:时间|方式|入口|条件)|流程|手续|(?:满足|符合|具备)?哪些条件|什么条件|"
-                               r"联系方式|电话|地址|网址|链接|入口|在哪(?:个|里)?(?:盟市|城市|地方)?举办|考哪几科|考什么")),
+    (Ask.PROCEDURE, re.compile(r"(?:怎么|如何|怎样|去哪|在哪)(?:个|里|儿)?\w{0,4}?(?:报名|申请|办理?|报考|缴费|参加|领取|查询|登记)|"
+                               r"报名(?:时间|方式|入口|条件)|流程|手续|(?:满足|符合|具备)?哪些条件|[什啥]么?条件|"
+                               r"要啥|[什啥]么?材料|哪些材料|联系方式|电话|地址|网址|网站|链接|入口|"
+                               r"在哪(?:个|里)?(?:盟市|城市|地方)?举办|考哪几科|考什么|怎么设置|怎么弄")),
+    (Ask.NAMES, re.compile(r"哪几?所|哪几?[个家些](?:学校|高校|大学|学院|中学|小学|幼儿园|旗县|盟市|地方|城市)")),
     (Ask.QUANTITY, re.compile(r"多少|(?<!哪)几(?:个|所|名|人|家|年|次|届|期|项|条|位|分|种|级|亿|万|成|倍|岁|节|门|科)|"
                               r"百分之|比例|占比|分数线|录取线|复试线|名额|金额|数额|多大规模|几级")),
 )
@@ -43,6 +47,8 @@ _QUANTITY = re.compile(
     rf"{_NUMBER}\s*(?:%|个|所|名|人|期|届|项|条|轮|次|万|亿|元|倍|分|百分点|门|科|级|岁|小时|课时)|"
     rf"首届|每(?:年|季度|月|周|学期)|[0-9]+\.[0-9]+|[+＋]"
 )
+# A named institution or place that can answer "which schools / which leagues": 内蒙古大学, 包头医学院.
+_NAMED = re.compile(r"[\u4e00-\u9fff]{2,8}(?:大学|学院|师范|医学院)(?![生者])|[\u4e00-\u9fff]{2,4}(?:盟|市|旗|县)(?![域级])")
 _DATE = re.compile(rf"{_NUMBER}\s*(?:年|月|日|号)|每(?:年|季度|月|周)|年底|年内|上半年|下半年|春季|秋季")
 
 
@@ -64,6 +70,8 @@ def detail_missing(question: str, passage_text: str) -> bool:
         return not _QUANTITY.search(re.sub(r"[0-9]{4}(?:-[0-9]{4})?年|[0-9]+周年", "", passage_text))
     if ask is Ask.DATE:
         return not _DATE.search(passage_text)
+    if ask is Ask.NAMES:
+        return not _NAMED.search(passage_text)
     if ask in (Ask.PROCEDURE, Ask.PERSON):
         return True  # a work plan states tasks, not application steps or who holds which office
     return False

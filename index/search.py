@@ -23,7 +23,8 @@ PLACES = DATA / "places.txt"
 PREAMBLE_NAMES = frozenset({"总体要求", "前言", "preamble"})  # item references that name the preamble
 MAX_QUERY_CHARS = 300
 EXCERPT_CHARS = 90  # sentences longer than this are shown as their matching clauses
-_CLAUSE_END = re.compile(r"[，；：。]")  # longer questions are cut (voice messages run long; the topic comes early)
+_CLAUSE_END = re.compile(r"[，；：。]")
+_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")  # longer questions are cut (voice messages run long; the topic comes early)
 
 # Query term weights. Words carry the meaning; bigrams rescue typos and odd cuts without dominating;
 # words added by the synonym table count less than the user's own words.
@@ -179,6 +180,8 @@ class Index:
         self._elsewhere = tuple(
             w for w in (w for ln in _read_lines(PLACES) for w in ln.split()) if w not in home and w not in plan_text
         )
+        # Years the plans speak of (their own year, and years in their text such as 2018-2022年).
+        self._years = {str(p.meta.year) for p in plans} | set(_YEAR.findall(plan_text))
         self._passages = SparseScorer(PositiveIdfBM25(passage_tokens))
         self._items = SparseScorer(PositiveIdfBM25(item_tokens))
 
@@ -305,6 +308,8 @@ class Index:
         item_text = self._item_text[top[0]]
         passage_text = self._passage_text[best_passages[0]] if best_passages else ""
         content = [w for w in dict.fromkeys(words) if len(w) >= 2 or w.isascii()]
+        if not content:  # a question cut into single characters: judge it by its bigrams
+            content = list(dict.fromkeys(b.removeprefix(BIGRAM) for b in tok.bigrams(nq)))
 
         def explained(w: str, text: str) -> bool:
             """The word occurs in the text, or a synonym rule it belongs to adds a word that does."""
@@ -334,5 +339,6 @@ class Index:
             score_per_idf=best / idf_total,
             margin=(best - second) / best if best else 0.0,
             detail_missing=detail_missing(nq, self.passages[best_passages[0]].text if best_passages else ""),
-            elsewhere=any(place in nq for place in self._elsewhere),
+            elsewhere=any(place in nq for place in self._elsewhere)
+            or any(y not in self._years for y in _YEAR.findall(nq)),
         )

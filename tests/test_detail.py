@@ -14,7 +14,7 @@ from index.detail import Ask, asked_detail, detail_missing
     ("考研复试线", Ask.QUANTITY),
     ("名额有多少", Ask.QUANTITY),
     ("中学生运动会是第几届", Ask.QUANTITY),
-    ("运动会什么时候举办", Ask.DATE),
+    ("运动会具体哪天举办", Ask.DATE),
     ("截止日期是哪天", Ask.DATE),
     ("几月几号开学", Ask.DATE),
     ("怎么报名参加技能大赛", Ask.PROCEDURE),
@@ -24,6 +24,9 @@ from index.detail import Ask, asked_detail, detail_missing
     ("运动会在哪里举办", Ask.PROCEDURE),
     ("教育厅厅长是谁", Ask.PERSON),
     ("这项工作的负责人是哪位", Ask.PERSON),
+    ("哪几所高校参加", Ask.NAMES),
+    ("县管校聘试点扩大到哪几个旗县", Ask.NAMES),
+    ("哪些学校进了名单", Ask.NAMES),
 ])
 def test_the_kind_of_detail_a_question_asks_for(question: str, ask: Ask) -> None:
     assert asked_detail(question) is ask
@@ -32,7 +35,8 @@ def test_the_kind_of_detail_a_question_asks_for(question: str, ask: Ask) -> None
 @pytest.mark.parametrize("question", [
     "学前教育有什么新政策",
     "乡镇寄宿制学校建设",
-    "哪几所高校参加",  # which ones, not how many
+    "要印发哪几个清单",  # which documents: the plan names them
+    "运动会什么时候举办",  # an annual plan answers "when" with its year
     "控辍保学工作怎么开展",
 ])
 def test_questions_asking_for_no_detail(question: str) -> None:
@@ -81,9 +85,9 @@ def test_a_quantity_ask_against_a_passage_with_a_figure_is_not_missing(passage: 
 
 
 def test_a_date_ask_needs_a_date_or_a_period_in_the_passage() -> None:
-    assert detail_missing("专题报告会什么时候举办", "研究制定相关办法。")
-    assert not detail_missing("专题报告会什么时候举办", "每季度举办1期专题报告会。")
-    assert not detail_missing("会议什么时候开", YEAR_ONLY)  # 2021年 is a date
+    assert detail_missing("专题报告会具体哪天举办", "研究制定相关办法。")
+    assert not detail_missing("专题报告会具体哪天举办", "每季度举办1期专题报告会。")
+    assert not detail_missing("会议具体哪天开", YEAR_ONLY)  # 2021年 is a date
 
 
 @pytest.mark.parametrize("question", ["怎么报名参加技能大赛", "教育厅厅长是谁"])
@@ -94,3 +98,8 @@ def test_procedure_and_person_asks_are_never_in_a_work_plan(question: str) -> No
 
 def test_no_ask_no_missing_detail() -> None:
     assert not detail_missing("学前教育有什么新政策", "研究制定相关办法。")
+
+
+def test_a_names_ask_needs_a_named_institution_or_place_in_the_passage() -> None:
+    assert not detail_missing("哪所学院今年要推动转设", "推动内蒙古大学创业学院转设工作。")
+    assert detail_missing("县域特色高中都有哪几所", "加强自治区示范高中、县域特色高中建设，支持县域普通高中发展。")
