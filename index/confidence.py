@@ -9,11 +9,13 @@ length of the question). It combines signals that each mean something on their o
   above the baseline of common words (so the everyday words of a question weigh little and a topic
   word the plan lacks weighs a lot);
 - passage_coverage: that share within the single best passage (topic words matched together);
-- known: IDF-weighted share of the question's words that occur anywhere in the plan;
+- known: IDF-weighted share of the question's words the plans explain anywhere (directly or through
+  a synonym rule);
 - score: log(1 + best item score); score_per_idf: best score over the question's total IDF;
 - margin: how far the best item is ahead of the runner-up;
-- detail_missing: the question asks for a figure, date, quota or procedure, and the best passages
-  hold no figure at all (the plan names the topic but not the detail asked for);
+- detail_missing: the question asks for a figure, a day, a list of named schools, a procedure or a
+  person (index/detail.py), and the best sentence holds nothing of that kind (procedures and persons:
+  never, since a work plan states tasks); this and `elsewhere` also veto an answer outright;
 - elsewhere: the question names a province or city the plan neither mentions nor is about, or a
   year the plan does not speak of (2025年 in a 2021 plan).
 

@@ -26,14 +26,17 @@ class Ask(Enum):
 
 _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     # "When" in general is answered by an annual plan itself (this year); a day is a detail.
-    (Ask.DATE, re.compile(r"哪[一]?天|几月|几号|日期|截止|时间安排|具体时间|具体哪")),
+    (Ask.DATE, re.compile(r"哪[一]?天|几月|几号|日期|截止(?:日期|时间)|时间安排|具体时间")),
     (Ask.PERSON, re.compile(r"是谁|叫什么名字|哪位领导|负责人是")),
-    (Ask.PROCEDURE, re.compile(r"(?:怎么|如何|怎样|去哪|在哪)(?:个|里|儿)?\w{0,4}?(?:报名|申请|办理?|报考|缴费|参加|领取|查询|登记)|"
+    # 怎么办 and 如何办好 ask what will be done, not how to apply: only application verbs count, and
+    # only a place question (去哪, 在哪个网站) may have words between it and the verb.
+    (Ask.PROCEDURE, re.compile(r"(?:怎么|如何|怎样)(?:报名|申请|办理|办证|报考|缴费|领取|查询|登记)|"
+                               r"(?:去哪|在哪)(?:个|里|儿)?\w{0,4}?(?:报名|申请|办理|办证|办|报考|缴费|领取|查询|登记)|"
                                r"报名(?:时间|方式|入口|条件)|流程|手续|(?:满足|符合|具备)?哪些条件|[什啥]么?条件|"
                                r"要啥|[什啥]么?材料|哪些材料|联系方式|电话|地址|网址|网站|链接|入口|"
                                r"在哪(?:个|里)?(?:盟市|城市|地方)?举办|考哪几科|考什么|怎么设置|怎么弄")),
     (Ask.NAMES, re.compile(r"哪几?所|哪几?[个家些](?:学校|高校|大学|学院|中学|小学|幼儿园|旗县|盟市|地方|城市)")),
-    (Ask.QUANTITY, re.compile(r"多少|(?<!哪)几(?:个|所|名|人|家|年|次|届|期|项|条|位|分|种|级|亿|万|成|倍|岁|节|门|科)|"
+    (Ask.QUANTITY, re.compile(r"多少|(?<![哪这近前后])几(?:个|所|名|人|家|年|次|届|期|项|条|位|分|种|级|亿|万|成|倍|岁|节|门|科)|"
                               r"百分之|比例|占比|分数线|录取线|复试线|名额|金额|数额|多大规模|几级")),
 )
 
@@ -44,7 +47,7 @@ _YES_NO = re.compile(r"会不会|有没有|是否|要不要|能不能|是不是|
 _NUMBER = r"(?:[0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)"
 # A figure that can answer a quantity question: a number with a unit, a percentage, a rate, an edition.
 _QUANTITY = re.compile(
-    rf"{_NUMBER}\s*(?:%|个|所|名|人|期|届|项|条|轮|次|万|亿|元|倍|分|百分点|门|科|级|岁|小时|课时)|"
+    rf"{_NUMBER}\s*(?:%|个|所|名|人|期|届|项|条|轮|次|万|亿|元|倍|分|百分点|门|科|级|岁|小时|课时|周年)|"
     rf"首届|每(?:年|季度|月|周|学期)|[0-9]+\.[0-9]+|[+＋]"
 )
 # A named institution or place that can answer "which schools / which leagues": 内蒙古大学, 包头医学院.
@@ -66,8 +69,8 @@ def detail_missing(question: str, passage_text: str) -> bool:
     """True when the question asks for a detail and the matched passage has nothing of that kind."""
     ask = asked_detail(question)
     if ask is Ask.QUANTITY:
-        # Years (2021年, 100周年) are dates, not the counts and amounts asked for.
-        return not _QUANTITY.search(re.sub(r"[0-9]{4}(?:-[0-9]{4})?年|[0-9]+周年", "", passage_text))
+        # Years (2021年, 2018-2022年) are dates, not the counts and amounts asked for.
+        return not _QUANTITY.search(re.sub(r"[0-9]{4}(?:-[0-9]{4})?年", "", passage_text))
     if ask is Ask.DATE:
         return not _DATE.search(passage_text)
     if ask is Ask.NAMES:

@@ -7,6 +7,7 @@ import unicodedata
 
 _ITEM_WORDS = re.compile(r"^(?:item|no\.?|#)\s*|^第|(?:条|项|款|号|个|点)$")
 _SECTION_WORDS = re.compile(r"^(?:section|part)\s*|^第|(?:部分|大项|章|节|板块|方面)$|、$")
+MAX_NUMBER_CHARS = 8  # no plan has ten million items; longer "numbers" are not references
 _CN_NUMERAL = re.compile(r"^[零〇一二两三四五六七八九十百]+$")
 
 
@@ -17,14 +18,16 @@ class RefError(ValueError):
 def parse_number(text: str) -> int | None:
     """`15`, `１５`, `十五`, `一百` → int; None if the text is not a number."""
     text = unicodedata.normalize("NFKC", text).strip()
-    if text.isdigit():
+    if len(text) > MAX_NUMBER_CHARS:
+        return None
+    if text.isascii() and text.isdecimal():  # not isdigit(): ❶ and ⓵ are "digits" int() rejects
         return int(text)
     if _CN_NUMERAL.match(text):
         import cn2an  # 0.13 s to import: only when someone types a Chinese numeral
 
         try:
             return int(cn2an.cn2an(text, "smart"))
-        except ValueError:
+        except Exception:  # cn2an raises KeyError, ValueError … on malformed numerals (二十零)
             return None
     return None
 

@@ -15,16 +15,15 @@ from .bm25 import PositiveIdfBM25, SparseScorer
 from .confidence import Calibration, Features, load_calibration
 from .detail import detail_missing
 from .refs import RefError, parse_item_ref, parse_section_ref
-from .cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
-from .cache import cached, fingerprint
+from .cache import DEFAULT, cached, fingerprint
 from .tokenize import BIGRAM, DATA, Tokenizer, _read_lines, default_tokenizer
 
 PLACES = DATA / "places.txt"
 PREAMBLE_NAMES = frozenset({"总体要求", "前言", "preamble"})  # item references that name the preamble
-MAX_QUERY_CHARS = 300
+MAX_QUERY_CHARS = 300  # longer questions are cut (voice messages run long; the topic comes early)
 EXCERPT_CHARS = 90  # sentences longer than this are shown as their matching clauses
 _CLAUSE_END = re.compile(r"[，；：。]")
-_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")  # longer questions are cut (voice messages run long; the topic comes early)
+_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?=\s*年)")  # a year, as in 2025年
 
 # Query term weights. Words carry the meaning; bigrams rescue typos and odd cuts without dominating;
 # words added by the synonym table count less than the user's own words.
@@ -117,7 +116,7 @@ class Answer:
     answered: bool
     hits: tuple[Hit, ...]
     truncated: bool = False
-    reason: str = ""  # why it was not answered: empty / off-topic / detail-not-in-plan
+    reason: str = ""  # why it was not answered: empty / off-topic / detail-not-in-plan / elsewhere
     features: Features | None = field(default=None, repr=False, compare=False)
 
 
@@ -155,7 +154,7 @@ class Index:
     """Search over one or more plans. Build once per process: `Index.build(plans)`."""
 
     def __init__(self, plans: tuple[Plan, ...], tokenizer: Tokenizer, calibration: Calibration,
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | str | None = None) -> None:
         self.plans = plans
         self.tokenizer = tokenizer
         self.calibration = calibration
@@ -168,13 +167,14 @@ class Index:
         self._item_passages = [range(int(e) - len(it.passages), int(e)) for it, e in zip(self.items, ends)]
         item_docs = [f"{it.title}。{it.goal}{it.measures}" for it in self.items]
         key = fingerprint(tokenizer.signature, *(p.text for p in self.passages), *item_docs)
+        sizes = (len(self.passages), len(item_docs), len(self.passages), len(item_docs))
         passage_tokens, item_tokens, self._passage_text, self._item_text = cached(cache_dir, "tokens", key, lambda: (
             [tokenizer.tokens(p.text) for p in self.passages],
             [tokenizer.tokens(d) for d in item_docs],
             [tokenizer.normalize(p.text) for p in self.passages],
             [tokenizer.normalize(d) for d in item_docs],
-        ))
-        plan_text = "".join(self._item_text)
+        ), valid=lambda v: isinstance(v, tuple) and tuple(map(len, v)) == sizes)
+        plan_text = self._plan_text = "".join(self._item_text)
         home = {place for p in plans for place in p.meta.region}
         # Places of elsewhere: on the gazetteer, absent from every plan's text and region.
         self._elsewhere = tuple(
@@ -187,7 +187,7 @@ class Index:
 
     @classmethod
     def build(cls, plans: tuple[Plan, ...] | None = None, tokenizer: Tokenizer | None = None,
-              cache_dir: Path | None = DEFAULT_CACHE_DIR) -> "Index":
+              cache_dir: Path | str | None = DEFAULT) -> "Index":
         """Index the given plans (default: the shipped ones); start-up work is cached in `cache_dir`."""
         if plans is None:
             from corpus import shipped_plans
@@ -321,7 +321,7 @@ class Index:
         general = [tok.salience(w) for w in content]
         in_item = [explained(w, item_text) for w in content]
         in_passage = [explained(w, passage_text) for w in content]
-        known = [w in self._passages or w in self._items for w in content]
+        known = [explained(w, self._plan_text) for w in content]
 
         def share(weights: list[float], hit: list[bool]) -> float:
             total = sum(weights)

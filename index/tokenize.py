@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
-from .cache import cached, fingerprint
+from .cache import DEFAULT, cached, fingerprint
 
 DATA = Path(__file__).resolve().parent / "data"
 SMALL_DICT = DATA / "dict.txt"  # built by `python -m index.build_dict`
@@ -21,12 +20,11 @@ USER_DICT = DATA / "userdict.txt"
 STOPWORDS = DATA / "stopwords.txt"
 SYNONYMS = DATA / "synonyms.txt"
 
-BIGRAM = "~"
-EVERYDAY_SURPRISAL = 7.0  # -log P of common words in jieba's frequencies (教育 7.7, 孩子 8.0)  # prefix marking a character bigram token, so bigrams never collide with words
+BIGRAM = "~"  # prefix marking a character bigram token, so bigrams never collide with words
+EVERYDAY_SURPRISAL = 7.0  # -log P of common words in jieba's frequencies (教育 7.7, 孩子 8.0)
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
-_ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9+#.\-]*[a-z0-9+#]|[a-z0-9]")
 _HAS_TOPIC = re.compile(f"[{_CJK}a-z0-9]")
 
 
@@ -71,14 +69,15 @@ def load_synonyms(path: Path = SYNONYMS) -> tuple[SynonymRule, ...]:
 class Tokenizer:
     """Normalise (NFKC, lower case, traditional → simplified), expand synonyms, cut, drop stopwords, add bigrams."""
 
-    def __init__(self, dictionary: Path = SMALL_DICT, cache_dir: Path | None = DEFAULT_CACHE_DIR) -> None:
+    def __init__(self, dictionary: Path = SMALL_DICT, cache_dir: Path | str | None = DEFAULT) -> None:
         jieba = _import_jieba()
         self._jieba = jieba.Tokenizer(dictionary=str(dictionary))
         # jieba's own cache lives in /tmp under a name derived from the path and is checked by mtime;
         # ours is keyed by the dictionary's content and lives in `cache_dir` (None: no cache at all).
         raw = dictionary.read_bytes()
         self._jieba.FREQ, self._jieba.total = cached(
-            cache_dir, "jieba-prefix", fingerprint(raw), lambda: self._jieba.gen_pfdict(io.BytesIO(raw))
+            cache_dir, "jieba-prefix", fingerprint(raw), lambda: self._jieba.gen_pfdict(io.BytesIO(raw)),
+            valid=lambda v: isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], dict) and isinstance(v[1], int),
         )
         self._jieba.initialized = True
         with open(USER_DICT, "rb") as f:

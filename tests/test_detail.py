@@ -65,7 +65,6 @@ YEAR_ONLY = "组织召开2021年教育系统全面从严治党工作会议、警
 @pytest.mark.parametrize("passage", [
     YEAR_ONLY,
     "贯彻落实《内蒙古自治区2018-2022年干部教育培训规划》。",
-    "组织开展建党100周年主题大中小学艺术展演活动。",
     "实施“特岗计划”，不断优化乡村教师队伍结构。",
 ])
 def test_a_quantity_ask_against_a_passage_without_a_figure_is_missing(passage: str) -> None:
@@ -103,3 +102,13 @@ def test_no_ask_no_missing_detail() -> None:
 def test_a_names_ask_needs_a_named_institution_or_place_in_the_passage() -> None:
     assert not detail_missing("哪所学院今年要推动转设", "推动内蒙古大学创业学院转设工作。")
     assert detail_missing("县域特色高中都有哪几所", "加强自治区示范高中、县域特色高中建设，支持县域普通高中发展。")
+
+
+def test_an_anniversary_is_the_figure_a_how_many_years_question_asks_for() -> None:
+    assert not detail_missing("建党多少周年", "组织开展建党100周年主题大中小学艺术展演活动。")
+
+
+@pytest.mark.parametrize("question", ["孩子近视了怎么办", "如何办好人民满意的教育", "怎么发展民办教育",
+                                      "减轻课业负担具体哪些做法", "这几年职业教育有什么变化"])
+def test_everyday_how_and_what_questions_ask_for_no_detail(question: str) -> None:
+    assert asked_detail(question) is Ask.NONE

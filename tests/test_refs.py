@@ -98,3 +98,9 @@ def test_a_section_outside_the_plan_raises_ref_error_naming_the_valid_range(inde
 def test_an_unknown_plan_id_raises_ref_error_listing_the_plans(index: Index) -> None:
     with pytest.raises(RefError, match="nmg-edu-2021"):
         index.item(15, plan_id="no-such-plan")
+
+
+@pytest.mark.parametrize("text", ["❸", "⓵", "二十零", "1" * 5000, "一十零"])
+def test_odd_numerals_are_not_references_rather_than_errors(text: str) -> None:
+    assert parse_item_ref(text) is None
+    assert parse_section_ref(text) is None
