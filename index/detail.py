@@ -21,13 +21,15 @@ class Ask(Enum):
     DATE = "date"  # 哪天, 几月几号, 具体时间 …
     PROCEDURE = "procedure"  # 怎么报名, 流程, 手续, 条件, 联系方式 …
     PERSON = "person"  # 是谁, 叫什么名字
+    MONEY = "money"  # 多少钱, 学费多少, 价格: an amount of money
     NAMES = "names"  # 哪几所, 哪些学校, 哪个旗县: a list of named schools or places
 
 
 _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     # "When" in general is answered by an annual plan itself (this year); a day is a detail.
     (Ask.DATE, re.compile(r"哪[一]?天|几月|几号|日期|截止(?:日期|时间)|时间安排|具体时间")),
-    (Ask.PERSON, re.compile(r"是谁|叫什么名字|哪位领导|负责人是")),
+    (Ask.PERSON, re.compile(r"是谁|找谁|问谁|叫什么名字|哪位领导|负责人是")),
+    (Ask.MONEY, re.compile(r"多少钱|几[块万千百]钱|多少元|[费钱价]多少|收费标准|价格|多贵")),
     # 怎么办 and 如何办好 ask what will be done, not how to apply: only application verbs count, and
     # only a place question (去哪, 在哪个网站) may have words between it and the verb.
     (Ask.PROCEDURE, re.compile(r"(?:怎么|如何|怎样)(?:报名|申请|办理|办证|报考|缴费|领取|查询|登记)|"
@@ -50,6 +52,7 @@ _QUANTITY = re.compile(
     rf"{_NUMBER}\s*(?:%|个|所|名|人|期|届|项|条|轮|次|万|亿|元|倍|分|百分点|门|科|级|岁|小时|课时|周年)|"
     rf"首届|每(?:年|季度|月|周|学期)|[0-9]+\.[0-9]+|[+＋]"
 )
+_MONEY = re.compile(rf"{_NUMBER}\s*(?:元|万元|亿元|块)")
 # A named institution or place that can answer "which schools / which leagues": 内蒙古大学, 包头医学院.
 _NAMED = re.compile(r"[\u4e00-\u9fff]{2,8}(?:大学|学院|师范|医学院)(?![生者])|[\u4e00-\u9fff]{2,4}(?:盟|市|旗|县)(?![域级])")
 _DATE = re.compile(rf"{_NUMBER}\s*(?:年|月|日|号)|每(?:年|季度|月|周)|年底|年内|上半年|下半年|春季|秋季")
@@ -73,6 +76,8 @@ def detail_missing(question: str, passage_text: str) -> bool:
         return not _QUANTITY.search(re.sub(r"[0-9]{4}(?:-[0-9]{4})?年", "", passage_text))
     if ask is Ask.DATE:
         return not _DATE.search(passage_text)
+    if ask is Ask.MONEY:
+        return not _MONEY.search(passage_text)
     if ask is Ask.NAMES:
         return not _NAMED.search(passage_text)
     if ask in (Ask.PROCEDURE, Ask.PERSON):

@@ -112,3 +112,9 @@ def test_an_anniversary_is_the_figure_a_how_many_years_question_asks_for() -> No
                                       "减轻课业负担具体哪些做法", "这几年职业教育有什么变化"])
 def test_everyday_how_and_what_questions_ask_for_no_detail(question: str) -> None:
     assert asked_detail(question) is Ask.NONE
+
+
+def test_a_money_ask_needs_an_amount_of_money_not_just_a_figure() -> None:
+    assert asked_detail("近视手术多少钱") is Ask.MONEY
+    assert detail_missing("近视手术多少钱", "儿童青少年总体近视率比2020年下降0.5或1个百分点以上。")
+    assert not detail_missing("补助多少钱", "每生每年补助1500元。")
