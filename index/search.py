@@ -174,7 +174,7 @@ class Index:
             [tokenizer.normalize(p.text) for p in self.passages],
             [tokenizer.normalize(d) for d in item_docs],
         ), valid=lambda v: isinstance(v, tuple) and tuple(map(len, v)) == sizes)
-        plan_text = self._plan_text = "".join(self._item_text)
+        plan_text = "".join(self._item_text)
         home = {place for p in plans for place in p.meta.region}
         # Places of elsewhere: on the gazetteer, absent from every plan's text and region.
         self._elsewhere = tuple(
@@ -311,8 +311,9 @@ class Index:
         if not content:  # a question cut into single characters: judge it by its bigrams
             content = list(dict.fromkeys(b.removeprefix(BIGRAM) for b in tok.bigrams(nq)))
 
-        def explained(w: str, text: str) -> bool:
-            """The word occurs in the text, or a synonym rule it belongs to adds a word that does."""
+        def explained(w: str, text: str | SparseScorer) -> bool:
+            """The word occurs in the text (or the plans' vocabulary), or a synonym rule it belongs to
+            adds a word that does."""
             return w in text or any(
                 (w in said or said in w) and any(a in text for a in add.split()) for said, add in fired
             )
@@ -321,7 +322,7 @@ class Index:
         general = [tok.salience(w) for w in content]
         in_item = [explained(w, item_text) for w in content]
         in_passage = [explained(w, passage_text) for w in content]
-        known = [explained(w, self._plan_text) for w in content]
+        known = [explained(w, self._passages) for w in content]
 
         def share(weights: list[float], hit: list[bool]) -> float:
             total = sum(weights)
