@@ -38,10 +38,13 @@ from .handlers import (
     on_private_text,
     on_unknown_command,
     post_init,
+    post_stop,
 )
 from .logic import Clock, Logic
 from .logs import configure_logging
+from .reminders import ReminderService, TelegramSender
 from .render import HTML
+from .schedule import Schedule
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -76,13 +79,18 @@ def build_application(settings: Settings, index: Index, store: Store, clock: Clo
         .rate_limiter(rate_limiter or RetryingRateLimiter())
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(post_init)
+        .post_stop(post_stop)
     )
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url).base_file_url(file_url(settings.api_base_url))
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     application = builder.build()
-    application.bot_data[SERVICES] = Services(settings, Logic(index, store, clock, HTML))
+    logic = Logic(index, store, clock, HTML, settings.tzinfo)
+    schedule = Schedule(logic.reminders.catalogue, store.reminders, settings.tzinfo)
+    reminders = ReminderService(schedule, clock, logic.reminders.compose, TelegramSender(application.bot),
+                                rate=settings.reminder_rate)
+    application.bot_data[SERVICES] = Services(settings, logic, reminders)
     add_handlers(application)
     return application
 
@@ -102,14 +110,16 @@ def add_handlers(application: Application) -> None:
     application.add_error_handler(on_error)
 
 
-def run(settings: Settings) -> int:
-    """`plan-bot run`: log, open the store, build the index, poll Telegram until SIGINT/SIGTERM."""
+def run(settings: Settings, *, clock: Clock = utc_now, index: Index | None = None,
+        rate_limiter: BaseRateLimiter | None = None) -> int:
+    """`plan-bot run`: log, open the store, build the index, poll Telegram until SIGINT/SIGTERM.
+    (Benchmarks and tests pass another clock, plans or rate limiter.)"""
     configure_logging(settings.log_level, settings.token)
-    index = Index.build()
+    index = index or Index.build()
     index.search("学前教育")  # warm the tokenizer before the first user asks
     store = Store.open(settings.db_path)
     try:
-        application = build_application(settings, index, store)
+        application = build_application(settings, index, store, clock, rate_limiter=rate_limiter)
         log.info("plan-bot starting: %d items, database %s", len(index.items), settings.db_path)
         application.run_polling(allowed_updates=ALLOWED_UPDATES)  # start-up calls: retried by the limiter
     except InvalidToken:

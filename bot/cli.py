@@ -162,6 +162,58 @@ def cmd_deadlines(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     return 0
 
 
+def _plans():  # type: ignore[no-untyped-def]
+    from corpus import shipped_plans
+
+    return shipped_plans()
+
+
+def cmd_reminders(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """`reminders due --at T`: what the bot would send at T, read from PLAN_BOT_DB without writing to it."""
+    from datetime import datetime
+
+    from .config import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        at = datetime.fromisoformat(args.at) if args.at else datetime.now(settings.tzinfo)
+    except ValueError:
+        print(f"plan-bot: --at {args.at!r} is not a date and time; write e.g. 2021-12-24T09:00+08:00 "
+              f"(without an offset: {settings.tz})", file=sys.stderr)
+        return EXIT_USAGE
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=settings.tzinfo)
+    from .schedule import Catalogue, Schedule, due_json
+    from .store import Store, StoreError
+
+    try:
+        store = Store.open_readonly(settings.db_path)
+    except StoreError as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        catalogue = Catalogue(_plans())
+        due = Schedule(catalogue, store.reminders, settings.tzinfo).due(at)
+    finally:
+        store.close()
+    rows = [due_json(d, catalogue, settings.tzinfo) for d in due]
+    if args.json:
+        _print_json(rows, out)
+        return 0
+    out.write(f"{len(rows)} reminder(s) due at {at.astimezone(settings.tzinfo).isoformat()} ({settings.tz}):\n")
+    for r in rows:
+        if r["kind"] == "deadline":
+            what = f"{r['date']} {'、'.join(r['labels'])}（提前 {r['lead']} 天）"
+        else:
+            what = f"个人提醒 #{r['reminder_id']} {r.get('note', '')}".rstrip()
+        out.write(f"  chat {r['chat_id']}  第{r['item']}条 {r['title']}  {what}  attempt {r['attempt']}\n")
+    return 0
+
+
 NO_TOKEN = """plan-bot: 未设置 TELEGRAM_BOT_TOKEN，无法启动 Telegram 机器人。
 TELEGRAM_BOT_TOKEN is not set, so the Telegram bot cannot start.
   1. In Telegram, talk to @BotFather: send /newbot and copy the token it gives you.
@@ -198,14 +250,20 @@ def cmd_chat(args: argparse.Namespace, out: TextIO | None = None) -> int:
 def _console(db: str | None, out: TextIO) -> int:
     from datetime import datetime, timezone
 
+    from .config import ConfigError, Settings
     from .console import run_console
     from .logic import Logic
     from .render import TEXT
     from .store import MEMORY, Store
 
+    try:
+        tz = Settings.from_env().tzinfo
+    except ConfigError as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     store = Store.open(db or MEMORY)
     try:
-        logic = Logic(_index(), store, lambda: datetime.now(timezone.utc), TEXT)
+        logic = Logic(_index(), store, lambda: datetime.now(timezone.utc), TEXT, tz)
         return run_console(logic, sys.stdin, out, interactive=sys.stdin.isatty())
     except KeyboardInterrupt:
         return 0
@@ -248,6 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="a JSON list of deadlines")
     fmt.add_argument("--ics", action="store_true", help="an iCalendar file on stdout")
     p.set_defaults(func=cmd_deadlines)
+
+    p = sub.add_parser("reminders", help="reminders: `reminders due --at T` lists what the bot would send at T")
+    rsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    d = rsub.add_parser("due", help="what the bot would send at a moment (a dry run over PLAN_BOT_DB)")
+    d.add_argument("--at", help="the moment, ISO 8601: 2021-12-24T09:00+08:00 (default: now; no offset: PLAN_BOT_TZ)")
+    d.add_argument("--json", action="store_true", help="a JSON list, one object per reminder")
+    d.set_defaults(func=cmd_reminders)
 
     p = sub.add_parser("run", help="run the Telegram bot (long polling; settings from the environment / .env)")
     p.set_defaults(func=cmd_run)

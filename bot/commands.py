@@ -25,7 +25,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("item", "N", "查看第 N 条全文，例如 /item 15、/item 十五"),
     Command("sections", "", "查看目录：各部分及其条目范围"),
     Command("section", "三", "查看某一部分的条目，例如 /section 三"),
-    Command("subscribe", "N", "订阅第 N 条的时间节点提醒（即将上线）"),
+    Command("subscribe", "N", "订阅时间节点提醒：/subscribe 15、/subscribe 三（一个部分）或 /subscribe all"),
+    Command("unsubscribe", "N", "取消订阅：/unsubscribe 15、/unsubscribe 三 或 /unsubscribe all（全部）"),
+    Command("subscriptions", "", "查看我的订阅，以及每项的下一个时间节点"),
+    Command("deadlines", "[N]", "查看时间节点：还没到的在前，已过的标明已过；/deadlines 15 看某一条"),
+    Command("remind", "N 日期", "在自己定的日子提醒某一条，例如 /remind 15 12月1日 9:30 备注"),
+    Command("reminders", "", "查看和取消我的个人提醒"),
+    Command("lead", "天数", "设置提前几天提醒（默认 7 天和 1 天，09:00），例如 /lead 3 1 或 /lead 7 1 08:30"),
+    Command("calendar", "[N]", "导出日历文件（.ics）：我订阅的时间节点，或第 N 条的"),
 )
 
 COMMAND_NAMES: frozenset[str] = frozenset(c.name for c in COMMANDS)

@@ -17,6 +17,8 @@ TOKEN_VAR = "TELEGRAM_BOT_TOKEN"
 DEFAULT_DB = Path("data") / "plan-bot.sqlite3"
 DEFAULT_TZ = "Asia/Shanghai"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_REMINDER_RATE = 25.0
+MAX_REMINDER_RATE = 1000.0  # paid broadcasts allow up to 1000 messages/s
 
 
 class ConfigError(ValueError):
@@ -33,6 +35,7 @@ class Settings:
     tz: str = DEFAULT_TZ
     admin_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
+    reminder_rate: float | None = DEFAULT_REMINDER_RATE  # reminder messages per second; None: unpaced (benchmarks)
 
     @property
     def tzinfo(self) -> ZoneInfo:
@@ -56,6 +59,7 @@ class Settings:
             tz=_time_zone(get("PLAN_BOT_TZ") or DEFAULT_TZ),
             admin_ids=_admin_ids(get("PLAN_BOT_ADMIN_IDS")),
             log_level=_log_level(get("PLAN_BOT_LOG_LEVEL") or "INFO"),
+            reminder_rate=_rate(get("PLAN_BOT_REMINDER_RATE")),
         )
 
 
@@ -85,3 +89,16 @@ def _log_level(raw: str) -> str:
     if level not in LOG_LEVELS or not isinstance(logging.getLevelName(level), int):
         raise ConfigError(f"PLAN_BOT_LOG_LEVEL={raw!r}: use one of {', '.join(LOG_LEVELS)}")
     return level
+
+
+def _rate(raw: str) -> float:
+    if not raw:
+        return DEFAULT_REMINDER_RATE
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = 0.0
+    if not 0 < rate <= MAX_REMINDER_RATE:
+        raise ConfigError(f"PLAN_BOT_REMINDER_RATE={raw!r}: messages per second, more than 0 and at most "
+                          f"{MAX_REMINDER_RATE:g} (Telegram allows about 30 without paid broadcasts)")
+    return rate

@@ -21,6 +21,9 @@ def show(reply: Reply, out: TextIO) -> Keyboard:
         out.write(f"（{reply.notice}）\n")
     for text in reply.messages:
         out.write(text + "\n")
+    if reply.document is not None:
+        doc = reply.document
+        out.write(f"{doc.caption}\n（文件：{doc.filename}，{len(doc.data)} 字节；在 Telegram 里会作为文件发送）\n")
     number = 0
     for row in reply.buttons:
         labels = []

@@ -23,6 +23,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InputFile,
     InputTextMessageContent,
     Message,
     Update,
@@ -35,6 +36,8 @@ from .commands import COMMANDS
 from .config import Settings
 from .logic import Keyboard, Logic, Origin, Reply
 from .logs import redact
+from .reminders import ReminderService, schedule_jobs
+from .replies import Document
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class Services:
 
     settings: Settings
     logic: Logic
+    reminders: ReminderService | None = None
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -63,12 +67,22 @@ def keyboard(rows: Keyboard) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
 
 
+def input_file(document: Document) -> InputFile:
+    """A reply's file as an upload."""
+    return InputFile(io.BytesIO(document.data), filename=document.filename)
+
+
 async def send_reply(message: Message, reply: Reply, *, quote: bool | None = None) -> None:
-    """Send a reply's messages to the message's chat, buttons under the last; quote in groups."""
-    last = len(reply.messages) - 1
+    """Send a reply's messages to the message's chat, buttons under the last (or under its file);
+    quote in groups."""
+    last = len(reply.messages) - 1 if reply.document is None else -1
     for i, text in enumerate(reply.messages):
         await message.reply_text(text, reply_markup=keyboard(reply.buttons) if i == last else None,
                                  do_quote=quote if i == 0 else False)
+    if reply.document is not None:
+        await message.reply_document(input_file(reply.document), caption=reply.document.caption or None,
+                                     reply_markup=keyboard(reply.buttons),
+                                     do_quote=quote if not reply.messages else False)
 
 
 def origin(update: Update) -> Origin:
@@ -161,6 +175,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         for i, text in enumerate(reply.messages):
             await context.bot.send_message(query.message.chat.id, text,
                                            reply_markup=keyboard(reply.buttons) if i == last else None)
+    if reply.document is not None and query.message is not None:
+        await context.bot.send_document(query.message.chat.id, input_file(reply.document),
+                                        caption=reply.document.caption or None)
 
 
 async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -214,5 +231,17 @@ async def _report_to_admins(bot: Bot, settings: Settings, shown_update: str, err
 
 
 async def post_init(application: Application) -> None:
-    """Start-up: publish the command menu (the same COMMANDS table as /help and the handlers)."""
+    """Start-up: publish the command menu (the same COMMANDS table as /help and the handlers), settle
+    sends a previous process left half-done, and (re)create the reminder jobs from SQLite."""
     await application.bot.set_my_commands([BotCommand(c.name, c.description) for c in COMMANDS])
+    reminders = application.bot_data[SERVICES].reminders
+    if reminders is not None and application.job_queue is not None:
+        reminders.start_up()
+        schedule_jobs(application.job_queue, reminders)
+
+
+async def post_stop(application: Application) -> None:
+    """Shut-down: let the reminder sends in flight finish and record them; start no new ones."""
+    reminders = application.bot_data[SERVICES].reminders
+    if reminders is not None:
+        await reminders.stop()

@@ -8,15 +8,37 @@ two always give the same answers. Button data carries ids only (`page:12:1`), ne
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import tzinfo
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from corpus import Item, Plan, Section
 from index import Answer, Index, RefError
 
 from . import render
 from .commands import COMMAND_NAMES, COMMANDS
+from .config import DEFAULT_TZ
+from .reminder_logic import ReminderCommands
 from .render import HTML, Style
+from .replies import (  # noqa: F401 — re-exported: the reply objects are part of this module's API
+    CALLBACK_LIMIT,
+    CANCEL,
+    ITEM,
+    NAV,
+    PAGE,
+    SECTION,
+    SUB,
+    UNSUB,
+    VOTE,
+    Button,
+    Clock,
+    Document,
+    Keyboard,
+    Origin,
+    Reply,
+    button_data,
+    parse_button_data,
+)
 from .store import Store, UnknownQuestion
 
 PER_PAGE = 3  # items per answer page
@@ -24,44 +46,6 @@ MAX_PAGES = 3  # "more results" goes this deep
 MAX_QUESTION_CHARS = 1000  # longer questions are cut before they are searched or logged
 INLINE_PAGE = 10  # inline results per page (Telegram allows 50)
 INLINE_MAX = 50  # inline results in all
-CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts
-
-Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class Button:
-    """An inline keyboard button: its label and its callback data (ids only, ≤ 64 bytes)."""
-
-    label: str
-    data: str
-
-    def __post_init__(self) -> None:
-        if len(self.data.encode()) > CALLBACK_LIMIT:
-            raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {self.data!r}")
-
-
-Keyboard = tuple[tuple[Button, ...], ...]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What to show: messages (each ≤ 4096 characters, rendered), buttons under the last one,
-    and for button presses a short notice and whether to edit the pressed message instead."""
-
-    messages: tuple[str, ...] = ()
-    buttons: Keyboard = ()
-    notice: str = ""
-    alert: bool = False
-    edit: bool = False
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a message came from: chat and user ids (hashed before anything is stored)."""
-
-    chat_id: int
-    user_id: int
 
 
 @dataclass(frozen=True)
@@ -82,35 +66,23 @@ class InlinePage:
     next_offset: str = ""
 
 
-# ---- button data ------------------------------------------------------------------------------
-ITEM, NAV, SUB, PAGE, VOTE, SECTION = "item", "nav", "sub", "page", "vote", "sect"
-_ACTIONS = {ITEM: 2, NAV: 2, SUB: 2, PAGE: 2, VOTE: 2, SECTION: 2}
-
-
-def button_data(action: str, *ids: int) -> str:
-    """`page:12:1` — an action and integer ids."""
-    return ":".join([action, *map(str, ids)])
-
-
-def parse_button_data(data: str) -> tuple[str, tuple[int, ...]]:
-    """`page:12:1` → ("page", (12, 1)); ValueError for anything this bot did not make."""
-    action, *raw = (data or "").split(":")
-    if _ACTIONS.get(action) != len(raw):
-        raise ValueError(f"unknown button data {data!r}")
-    return action, tuple(int(x) for x in raw)
-
-
 class Logic:
     """The bot's replies for one index and store, rendered in one style."""
 
-    def __init__(self, index: Index, store: Store, clock: Clock, style: Style = HTML) -> None:
+    def __init__(self, index: Index, store: Store, clock: Clock, style: Style = HTML,
+                 tz: tzinfo = ZoneInfo(DEFAULT_TZ)) -> None:
         self.index = index
         self.store = store
         self.clock = clock
         self.style = style
+        self.tz = tz
+        self.reminders = ReminderCommands(index, store.reminders, clock, tz, style)
+        r = self.reminders
         self._commands: dict[str, Callable[[str, Origin, str], Reply]] = {
             "start": self.start, "help": self.help, "item": self.item, "sections": self.sections,
-            "section": self.section, "subscribe": self.subscribe,
+            "section": self.section, "subscribe": r.subscribe, "unsubscribe": r.unsubscribe,
+            "subscriptions": r.subscriptions, "deadlines": r.deadlines, "remind": r.remind,
+            "reminders": r.reminders, "lead": r.lead, "calendar": r.calendar,
         }
         if set(self._commands) != COMMAND_NAMES:
             raise RuntimeError(f"Logic and COMMANDS disagree: {sorted(set(self._commands) ^ COMMAND_NAMES)}")
@@ -121,6 +93,7 @@ class Logic:
         handler = self._commands.get(name.lower())
         if handler is None:
             return Reply((render.unknown_command_text(name, self.style),))
+        self.store.reminders.reactivate(origin.chat_id, self.clock())  # it can hear us again
         return handler(arg.strip(), origin, bot_username)
 
     def start(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
@@ -158,20 +131,11 @@ class Logic:
             return Reply((self.style.esc(str(exc)),))
         return self.section_list(self.index.plan(), section)
 
-    def subscribe(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
-        """/subscribe N: reminders are not built yet — say so, store nothing."""
-        if not arg:
-            return Reply((render.subscribe_usage_text(self.index.plan(), self.style),))
-        try:
-            item = self._item(arg)
-        except RefError as exc:
-            return Reply((self.style.esc(str(exc)),))
-        return Reply((render.subscribe_pending_text(item, self.style),))
-
     # ---- questions --------------------------------------------------------------------------
     def ask(self, origin: Origin, text: str) -> Reply:
         """A question: log it, answer with the first page of items and their buttons."""
         question = text.strip()[:MAX_QUESTION_CHARS]
+        self.store.reminders.reactivate(origin.chat_id, self.clock())  # it can hear us again
         answer = self.index.search(question, k=PER_PAGE * MAX_PAGES)
         plan = self._plan_of(answer)
         logged = self.store.log_question(origin.chat_id, question, [h.item.number for h in answer.hits],
@@ -187,9 +151,10 @@ class Logic:
         """A button press: its notice, and new messages or an edit of the pressed message."""
         try:
             action, ids = parse_button_data(data)
-            plan = self._plan_at(ids[0]) if action in (ITEM, NAV, SUB, SECTION) else None
+            plan = self._plan_at(ids[0]) if action in (ITEM, NAV, SUB, SECTION, UNSUB) else None
         except ValueError:
             return Reply(notice=render.STALE_BUTTON, alert=True)
+        self.store.reminders.reactivate(origin.chat_id, self.clock())  # it can hear us again
         try:
             if action == ITEM:
                 return self.item_card(_plan_item(plan, ids[1]))
@@ -197,14 +162,18 @@ class Logic:
                 card = self.item_card(_plan_item(plan, ids[1]))
                 return Reply(card.messages, card.buttons, edit=len(card.messages) == 1)
             if action == SUB:
-                item = _plan_item(plan, ids[1])  # a notice is plain text, never HTML
-                return Reply(notice=render.subscribe_pending_text(item, render.TEXT), alert=True)
+                _plan_item(plan, ids[1])
+                return self.reminders.subscribe_press(origin, plan, ids[1])
+            if action == UNSUB:
+                return self.reminders.unsubscribe_press(origin, plan, ids[1], ids[2])
+            if action == CANCEL:
+                return self.reminders.cancel_press(origin, ids[0])
             if action == SECTION:
                 return self.section_list(plan, self.index.section(ids[1], plan.id))
             if action == PAGE:
                 return self._more(ids[0], ids[1])
             return self._vote(origin, ids[0], ids[1])
-        except (RefError, UnknownQuestion):
+        except (RefError, UnknownQuestion, KeyError, ValueError):
             return Reply(notice=render.STALE_QUESTION if action in (PAGE, VOTE) else render.STALE_BUTTON,
                          alert=True)
 

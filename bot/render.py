@@ -251,20 +251,6 @@ def unknown_command_text(name: str, style: Style) -> str:
     return f"没有 /{style.esc(name[:32])} 这个命令。发送 /help 查看全部命令，或直接用文字提问。"
 
 
-def subscribe_pending_text(item: Item, style: Style) -> str:
-    """/subscribe before reminders exist: say so, and that nothing was stored."""
-    return (
-        f"提醒功能还在开发中：这次没有为“{style.esc(short_ref(item))}”保存任何订阅。"
-        f"上线后会在这里通知；现在可以发送 /item {item.number} 随时查看这一条。"
-    )
-
-
-def subscribe_usage_text(plan: Plan, style: Style) -> str:
-    """/subscribe without an item number."""
-    lo, hi = plan.item_range
-    return f"请在 /subscribe 后面写上条目编号（{lo}–{hi}），例如 /subscribe 15。提醒功能即将上线，目前不会保存订阅。"
-
-
 def plain_snippet(hit: Hit, limit: int = 100) -> str:
     """The best matching sentence as plain text, cut to `limit` characters (inline descriptions)."""
     text = hit.matches[0].passage.text if hit.matches else hit.item.goal

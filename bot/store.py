@@ -1,8 +1,11 @@
-"""The bot's SQLite database (sqlite-utils): the question log and 👍/👎 feedback.
+"""The bot's SQLite database (sqlite-utils): the question log, 👍/👎 feedback, and (through
+`Store.reminders`, see bot/reminder_store.py) chats, subscriptions, personal reminders and deliveries.
 
 - WAL mode for file databases; schema changes are named migration functions, applied once each and
   recorded in the `migrations` table.
-- Chat and user ids are never stored: only an HMAC with a random salt created by the first migration.
+- In the question log and feedback, chat and user ids are never stored: only an HMAC with a random
+  salt created by a migration. The reminder tables hold the real id of chats that use reminders,
+  because reminders are sent to it.
 - One connection per `Store`, used by the thread that opened it (sqlite3's check_same_thread stays on).
 """
 
@@ -18,6 +21,9 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import sqlite_utils
+
+from . import reminder_store
+from .reminder_store import ReminderStore
 
 MEMORY = ":memory:"
 HASH_CHARS = 24
@@ -44,6 +50,10 @@ class Feedback:
     voter: str
     vote: int
     at: datetime
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used as asked (missing, or from an older version for a read-only open)."""
 
 
 class UnknownQuestion(LookupError):
@@ -75,7 +85,9 @@ def m003_salt(db: sqlite_utils.Database) -> None:
     db["meta"].insert({"key": "id_salt", "value": secrets.token_hex(32)})
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (m001_questions, m002_feedback, m003_salt)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    m001_questions, m002_feedback, m003_salt, *reminder_store.MIGRATIONS,
+)
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
@@ -101,10 +113,18 @@ def _iso(moment: datetime) -> str:
 class Store:
     """The question log and feedback; open with `Store.open(path)` (`:memory:` for tests and the console)."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, *, read_only: bool = False) -> None:
         self.db = db
-        migrate(db)
+        if read_only:
+            done = {r["name"] for r in db["migrations"].rows} if "migrations" in db.table_names() else set()
+            missing = [m.__name__ for m in MIGRATIONS if m.__name__ not in done]
+            if missing:
+                db.close()
+                raise StoreError(f"the database lacks {', '.join(missing)}: start the bot once to upgrade it")
+        else:
+            migrate(db)
         self._salt = bytes.fromhex(db["meta"].get("id_salt")["value"])
+        self.reminders = ReminderStore(db)
 
     @classmethod
     def open(cls, path: Path | str = MEMORY) -> "Store":
@@ -118,6 +138,18 @@ class Store:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         return cls(db)
+
+    @classmethod
+    def open_readonly(cls, path: Path | str) -> "Store":
+        """Open an existing file database without writing to it (dry runs); StoreError if it is missing
+        or older than this code (start the bot once to upgrade it)."""
+        import sqlite3
+
+        path = Path(path)
+        if not path.exists():
+            raise StoreError(f"no database at {path} (PLAN_BOT_DB)")
+        db = sqlite_utils.Database(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+        return cls(db, read_only=True)
 
     def close(self) -> None:
         """Close the connection."""

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
@@ -24,6 +24,7 @@ from fake_telegram import TOKEN, Call, FakeTelegram, fake_request
 from index import Index
 
 NOW = datetime(2021, 3, 1, 9, 30, tzinfo=timezone.utc)
+LATE = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai: every 2021 date has passed
 SECOND_PLAN = Path(__file__).parent / "data" / "second-plan" / "moushi-edu-2022.txt"
 
 
@@ -62,6 +63,31 @@ def store() -> Iterator[Any]:
 def clock():  # type: ignore[no-untyped-def]
     """A clock stopped at NOW."""
     return lambda: NOW
+
+
+class FakeClock:
+    """A clock tests move by hand: `clock()` is "now"; `set(t)`, `advance(days=…, minutes=…)`."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        """Jump to `now` (aware)."""
+        self.now = now
+
+    def advance(self, **delta: float) -> datetime:
+        """Move forward by a timedelta's keyword arguments; the new now."""
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """A clock at NOW that the test can move."""
+    return FakeClock(NOW)
 
 
 @pytest.fixture
@@ -119,6 +145,13 @@ async def bot(fake: FakeTelegram, index: Index, store: Any, clock: Any) -> Async
 
 
 @pytest.fixture
+async def clocked_bot(fake: FakeTelegram, index: Index, store: Any, fake_clock: FakeClock) -> AsyncIterator[BotUnderTest]:
+    """The bot over the shipped plan with a clock the test moves (`fake_clock`)."""
+    async for b in _running(fake, index, store, fake_clock):
+        yield b
+
+
+@pytest.fixture
 async def bot_with_admin(fake: FakeTelegram, index: Index, store: Any, clock: Any) -> AsyncIterator[BotUnderTest]:
     """The bot with one admin (user 999, who has a private chat with it) for error reports."""
     fake.private_chat(999)
@@ -137,8 +170,10 @@ async def long_item_bot(fake: FakeTelegram, long_item_index: Index, store: Any, 
 class BotProcess:
     """`plan-bot run` in a subprocess, talking HTTP to a FakeTelegramServer; log captured to a file."""
 
-    def __init__(self, server: Any, db: Path, workdir: Path, *, token: str = TOKEN, log_level: str = "DEBUG") -> None:
+    def __init__(self, server: Any, db: Path, workdir: Path, *, token: str = TOKEN, log_level: str = "DEBUG",
+                 command: list[str] | None = None) -> None:
         self.server, self.db, self.workdir = server, db, workdir
+        self.command = command or [*plan_bot_command(), "run"]
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PLAN_BOT_"))}
         self.env.update(TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_BASE_URL=server.base_url, PLAN_BOT_DB=str(db),
                         PLAN_BOT_LOG_LEVEL=log_level, PYTHONUNBUFFERED="1")
@@ -149,7 +184,7 @@ class BotProcess:
         """Start the process; with `ready`, wait until its first long poll of getUpdates arrives."""
         since = self.server.fake.mark()
         self._log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([*plan_bot_command(), "run"], cwd=self.workdir, env=self.env,
+        self.proc = subprocess.Popen(self.command, cwd=self.workdir, env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
         if ready:
             try:
@@ -171,6 +206,12 @@ class BotProcess:
             raise AssertionError(f"plan-bot run did not exit within {timeout} s:\n{self.log[-4000:]}") from None
         finally:
             self._log.close()
+
+    def kill(self) -> int:
+        """SIGKILL (a crash, a power cut): no clean-up at all; the exit code."""
+        assert self.proc is not None
+        self.proc.kill()
+        return self.wait()
 
     def stop(self, timeout: float = 15) -> int:
         """SIGTERM (as systemd or Ctrl-C would) and wait; the exit code."""

@@ -21,6 +21,7 @@ import email.policy
 import itertools
 import json
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -692,6 +693,12 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeTelegram
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (a bot killed with SIGKILL) is not an error of ours."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class FakeTelegramServer:

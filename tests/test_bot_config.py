@@ -56,6 +56,14 @@ def test_env_example_lists_every_variable_with_a_comment():
     text = (Path(__file__).resolve().parent.parent / ".env.example").read_text(encoding="utf-8")
     lines = text.splitlines()
     for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "PLAN_BOT_DB", "PLAN_BOT_TZ",
-                 "PLAN_BOT_ADMIN_IDS", "PLAN_BOT_LOG_LEVEL"):
+                 "PLAN_BOT_ADMIN_IDS", "PLAN_BOT_LOG_LEVEL", "PLAN_BOT_REMINDER_RATE"):
         i = next(i for i, ln in enumerate(lines) if ln.startswith(f"{name}="))
         assert lines[i - 1].startswith("#"), name
+
+
+def test_the_reminder_rate_defaults_to_25_per_second_and_must_be_positive():
+    assert Settings.from_env({}).reminder_rate == 25.0
+    assert Settings.from_env({"PLAN_BOT_REMINDER_RATE": "10"}).reminder_rate == 10.0
+    for bad in ("0", "-5", "fast", "5000"):
+        with pytest.raises(ConfigError, match="PLAN_BOT_REMINDER_RATE"):
+            Settings.from_env({"PLAN_BOT_REMINDER_RATE": bad})

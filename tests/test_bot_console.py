@@ -58,7 +58,16 @@ def test_commands_work_as_in_telegram(console):
     out = console("/item 十五", "/sections", "/subscribe 15", "/nonsense")
     assert "📖 【三、建设高质量教育体系 › 15. 推动高等教育提质创新发展】" in out
     assert "三、建设高质量教育体系（第 11–18 条，/section 三）" in out
-    assert "提醒功能还在开发中" in out and "没有 /nonsense 这个命令" in out
+    assert "🔔 已订阅：【三、建设高质量教育体系 › 15. 推动高等教育提质创新发展】" in out
+    assert "没有 /nonsense 这个命令" in out
+
+
+def test_reminder_commands_work_offline_and_a_calendar_is_described(console):
+    out = console("/subscribe 15", "/subscriptions", "/remind 15 12月1日 交材料", "/reminders", "/calendar 15")
+    assert "【你的订阅】" in out and "· 第15条 推动高等教育提质创新发展" in out
+    assert "⏰ 好的：2021-12-01（周三）09:00 提醒你看 【15. 推动高等教育提质创新发展】" in out
+    assert "1. 2021-12-01（周三）09:00 · 15. 推动高等教育提质创新发展 · 备注：交材料" in out
+    assert "（文件：plan-bot-nmg-edu-2021-15.ics，" in out
 
 
 def test_feedback_shows_a_notice_and_keeps_the_buttons(console):

@@ -19,6 +19,7 @@ from bot.logic import (
     Reply,
     parse_button_data,
 )
+from bot.commands import COMMANDS
 from bot.render import HTML, TEXT
 from fake_telegram import parse_html, utf16_len
 
@@ -71,8 +72,8 @@ def test_every_item_card_section_and_command_reply_is_valid(logic, index):
         card = check(logic.command("item", ref, ME))
         for b in all_buttons(card):
             check(logic.press(ME, b.data))
-    for name in ("start", "help", "sections", "section", "subscribe"):
-        for arg in ("", "三", "15", "<b>", "9" * 70):
+    for name in [c.name for c in COMMANDS if c.name != "item"]:
+        for arg in ("", "三", "15", "<b>", "9" * 70, "15 12月1日 <b>&", "all", "3 1 08:30"):
             check(logic.command(name, arg, ME, "PlanTestBot"))
 
 

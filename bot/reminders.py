@@ -1,0 +1,360 @@
+"""Sending reminders: the due check, the fan-out, and the bookkeeping that makes each send happen once.
+
+Scheduling. python-telegram-bot does not persist jobs, and the reminders live in SQLite anyway, so
+the JobQueue holds just two jobs with fixed names, re-created (never duplicated) at every start: a
+check at start-up and one every minute. Each check asks `Schedule` what is due at the injected
+clock's "now" and sends it; a check that finds a fan-out still running leaves it to pick up the
+rest when it is done. Reminders whose deadline passed while the bot was down are recorded as
+skipped and logged, never sent late.
+
+Fan-out. Messages go out through the application's rate limiter (Telegram's 30/s overall), paced
+here to at most `rate` per second (default 25, leaving room for answers), a few chats at a time.
+Every send is recorded as it happens, so a restart continues where the last process stopped.
+`Forbidden` (the user blocked the bot) and "chat not found" mark the chat inactive: no more
+reminders until it writes to the bot again. `RetryAfter` is waited out (a bounded number of times);
+other failures that certainly did not deliver are retried later with exponential back-off, at most
+`max_attempts` times and never after the deadline; a run of such failures pauses the fan-out until
+the next check.
+
+Crash policy: at most once. A delivery row is committed in state `sending` *before* the message is
+sent and set to `sent` after. A claim still `sending` at start-up belonged to a process that died
+between the two: the message may or may not have reached Telegram, and Telegram offers no way to
+ask. It becomes `unconfirmed` and is NOT sent again — a duplicate cannot be taken back, while a lost
+reminder is covered by the next lead time (7 days, then 1 day) and by /deadlines; the window is one
+HTTP round trip per worker. The same reasoning keeps a send that timed out from being repeated
+(bot/flood.py never repeats a send that may have arrived either).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Protocol
+
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBDeprecationWarning
+
+from .flood import safe_to_retry
+from .reminder_store import FAILED, RETRY, SENT, UNCONFIRMED, ReminderStore
+from .replies import Clock, Reply
+from .schedule import Due, Schedule
+
+log = logging.getLogger(__name__)
+
+STARTUP_JOB = "reminders:start-up"
+DUE_CHECK_JOB = "reminders:due-check"
+CHECK_INTERVAL = 60  # seconds
+RATE = 25.0  # reminder messages per second at most
+WORKERS = 4  # chats sent to at the same time (sustains the rate with a round trip up to 160 ms)
+MAX_ATTEMPTS = 5  # sends of one reminder that certainly failed, before it is given up
+RETRY_BASE = timedelta(minutes=1)  # back-off after the first failure; doubled after each
+RETRY_AFTER_WAITS = 3  # flood waits sat out for one message before it is deferred to a later check
+BREAKER = 5  # consecutive failures that pause a fan-out until the next check
+MAX_PASSES = 20  # checks in a row while reminders keep falling due
+
+# What became of one send.
+OK, BLOCKED, MOVED, FLOOD, TRANSIENT, UNCERTAIN, REJECTED = (
+    "ok", "blocked", "moved", "flood", "transient", "uncertain", "rejected")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of one send: ok (with the message id), or why not."""
+
+    outcome: str
+    message_id: int | None = None
+    error: str = ""
+    retry_after: float = 0.0  # FLOOD: seconds Telegram asked us to wait
+    new_chat_id: int | None = None  # MOVED: the supergroup's id
+
+
+class Sender(Protocol):
+    """Sends one rendered reminder to one chat."""
+
+    async def send(self, chat_id: int, reply: Reply) -> SendResult:
+        """Send, and say what happened (never raises for Telegram errors)."""
+        ...
+
+
+@dataclass
+class Report:
+    """What one check did."""
+
+    due: int = 0
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    blocked: int = 0
+    unconfirmed: int = 0
+    skipped: int = 0  # fell due while the bot was down and can no longer be sent
+    paused: bool = False  # stopped early: shutting down, or too many failures in a row
+
+    def __str__(self) -> str:
+        return (f"{self.due} due: {self.sent} sent, {self.retry} to retry, {self.failed} failed, "
+                f"{self.blocked} blocked, {self.unconfirmed} unconfirmed; {self.skipped} skipped as too late"
+                + (" (paused)" if self.paused else ""))
+
+
+class Pacer:
+    """At most `rate` starts per second, evenly spaced, shared by concurrent callers (None: no limit)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1 / rate if rate else 0.0
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        """Return when the next slot has come."""
+        if not self.interval:
+            return
+        now = asyncio.get_running_loop().time()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class ReminderService:
+    """Checks what is due, sends it, and keeps the books; one per process."""
+
+    def __init__(self, schedule: Schedule, clock: Clock, compose: Callable[[Due], Reply], sender: Sender, *,
+                 rate: float | None = RATE, workers: int = WORKERS, max_attempts: int = MAX_ATTEMPTS,
+                 retry_base: timedelta = RETRY_BASE,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.schedule = schedule
+        self.book: ReminderStore = schedule.book
+        self.clock = clock
+        self.compose = compose
+        self.sender = sender
+        self.pacer = Pacer(rate)
+        self.workers = max(1, workers)
+        self.max_attempts = max_attempts
+        self.retry_base = retry_base
+        self.sleep = sleep
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def tz(self) -> tzinfo:
+        """The time zone reminders are timed in."""
+        return self.schedule.tz
+
+    # ---- life cycle ---------------------------------------------------------------------------
+    def start_up(self) -> None:
+        """Before the first check: claims left `sending` by a dead process become `unconfirmed`."""
+        self._stopping = False
+        for d in self.book.release_unfinished(self.clock()):
+            log.warning("reminder %s to chat %s was being sent when the last process stopped: "
+                        "not sent again (at most once); marked unconfirmed", d.key, d.chat_id)
+
+    def kick(self) -> None:
+        """Start a fan-out in the background unless one is running (the job callback)."""
+        if self._task is not None and not self._task.done():
+            return
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="reminders:fan-out")
+
+    async def wait_idle(self) -> None:
+        """Wait for the fan-out in progress (if any) to end."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def stop(self) -> None:
+        """Finish the sends in flight, start no new ones, and wait for the fan-out to end."""
+        self._stopping = True
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        try:
+            for _ in range(MAX_PASSES):
+                report = await self.check()
+                if self._stopping or report.paused or not report.due:
+                    return
+        except Exception:
+            log.exception("reminder check failed")
+
+    # ---- one check ------------------------------------------------------------------------------
+    async def check(self) -> Report:
+        """Record what can no longer be sent, then send everything due now."""
+        now = self.clock()
+        report = Report()
+        report.skipped = self._skip_missed(now)
+        self.book.expire_retries(now, now.astimezone(self.tz).date())
+        self.book.set_checked_at(now)
+        due = self.schedule.due(now)
+        report.due = len(due)
+        moment = now.astimezone(self.tz).isoformat(timespec="seconds")
+        if due:
+            await self._fan_out(due, report)
+            log.info("reminders at %s: %s", moment, report)
+        else:
+            log.debug("reminders at %s: nothing due", moment)
+        return report
+
+    def _skip_missed(self, now: datetime) -> int:
+        since = self.book.checked_at()
+        if since is None or since >= now:
+            return 0
+        missed = self.schedule.missed(since, now)
+        if not missed:
+            return 0
+        n = self.book.skip(missed, "its deadline passed while the bot was down", now)
+        log.warning("skipped %d reminder(s) that fell due while the bot was down and whose deadline has passed: %s",
+                    n, ", ".join(f"{c.key}→{c.chat_id}" for c in missed[:20]) + (" …" if len(missed) > 20 else ""))
+        return n
+
+    async def _fan_out(self, due: list[Due], report: Report) -> None:
+        by_chat: dict[int, list[Due]] = {}
+        for d in due:
+            by_chat.setdefault(d.chat_id, []).append(d)
+        queue = list(by_chat.values())
+        queue.reverse()
+        failures = 0
+
+        async def worker() -> None:
+            """Take the next chat's reminders and send them in order, until none are left."""
+            nonlocal failures
+            while queue and not self._stopping and not report.paused:
+                for d in queue.pop():
+                    if self._stopping or report.paused:
+                        return
+                    outcome = await self._deliver(d, report)
+                    failures = failures + 1 if outcome in (TRANSIENT, FLOOD) else 0
+                    if failures >= BREAKER:
+                        log.warning("%d reminder sends in a row failed: pausing until the next check", failures)
+                        report.paused = True
+                    if outcome in (BLOCKED, MOVED):
+                        break  # the chat's other reminders: not to this id, not now
+
+        await asyncio.gather(*(worker() for _ in range(min(self.workers, len(queue)))))
+        report.paused = report.paused or self._stopping
+
+    async def _deliver(self, due: Due, report: Report) -> str:
+        """Claim, send, record. Returns the send's outcome ("" if the claim was not ours)."""
+        await self.pacer.wait()
+        now = self.clock()
+        if now >= due.expires_at:  # a long fan-out ran past the deadline: too late now
+            report.skipped += self.book.skip([due.claim], "its deadline passed before its turn in the fan-out", now)
+            return ""
+        error = ""
+        try:
+            reply: Reply | None = self.compose(due)  # before the claim: the claim-to-send window stays short
+        except Exception as exc:  # a bug: recorded below as a failed send, and the fan-out goes on
+            log.exception("reminder %s to chat %s could not be rendered", due.key, due.chat_id)
+            reply, error = None, f"{type(exc).__name__}: {exc}"
+        if not self.book.claim(due.claim, now, due.stale):
+            return ""
+        if reply is None:
+            result = SendResult(REJECTED, error=error)
+        else:
+            try:
+                result = await self.sender.send(due.chat_id, reply)
+                for _ in range(RETRY_AFTER_WAITS):
+                    if result.outcome != FLOOD:
+                        break
+                    await self.sleep(result.retry_after)
+                    result = await self.sender.send(due.chat_id, reply)
+            except Exception as exc:  # a bug in the sender: recorded, and the fan-out goes on
+                log.exception("reminder %s to chat %s failed", due.key, due.chat_id)
+                result = SendResult(UNCERTAIN, error=f"{type(exc).__name__}: {exc}")
+        self._record(due, result, report)
+        return result.outcome
+
+    def _record(self, due: Due, result: SendResult, report: Report) -> None:
+        now = self.clock()
+        chat, key = due.chat_id, due.key
+        if result.outcome == OK:
+            self.book.finish(chat, key, SENT, now, message_id=result.message_id)
+            report.sent += 1
+        elif result.outcome == BLOCKED:
+            self.book.finish(chat, key, FAILED, now, error=result.error)
+            self.book.deactivate(chat, result.error or "blocked", now)
+            log.info("chat %s cannot be reached (%s): marked inactive, its reminders stop", chat, result.error)
+            report.blocked += 1
+        elif result.outcome == MOVED and result.new_chat_id is not None:
+            self.book.move_chat(chat, result.new_chat_id, now)
+            self.book.finish(result.new_chat_id, key, RETRY, now, error=result.error, retry_at=now)
+            report.retry += 1
+        elif result.outcome in (FLOOD, TRANSIENT):
+            attempts = due.attempts + 1
+            if attempts >= self.max_attempts:
+                self.book.finish(chat, key, FAILED, now, error=f"{result.error} (after {attempts} attempts)")
+                report.failed += 1
+            else:
+                wait = max(self.retry_base * 2 ** (attempts - 1), timedelta(seconds=result.retry_after))
+                self.book.finish(chat, key, RETRY, now, error=result.error, retry_at=now + wait)
+                report.retry += 1
+        elif result.outcome == UNCERTAIN:
+            self.book.finish(chat, key, UNCONFIRMED, now, error=result.error)
+            log.warning("reminder %s to chat %s may or may not have arrived (%s): not repeated", key, chat, result.error)
+            report.unconfirmed += 1
+        else:
+            self.book.finish(chat, key, FAILED, now, error=result.error)
+            log.warning("reminder %s to chat %s was refused: %s", key, chat, result.error)
+            report.failed += 1
+
+
+# ---- Telegram ------------------------------------------------------------------------------------
+class TelegramSender:
+    """Sends through a python-telegram-bot Bot (and so through the application's rate limiter)."""
+
+    def __init__(self, bot: object) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: int, reply: Reply) -> SendResult:
+        """sendMessage; Telegram's errors become outcomes."""
+        from .handlers import keyboard  # handlers imports this module
+
+        try:
+            message = await self.bot.send_message(chat_id, reply.messages[0],  # type: ignore[attr-defined]
+                                                  reply_markup=keyboard(reply.buttons))
+        except Forbidden as exc:
+            return SendResult(BLOCKED, error=str(exc))
+        except ChatMigrated as exc:
+            return SendResult(MOVED, error=str(exc), new_chat_id=exc.new_chat_id)
+        except RetryAfter as exc:
+            return SendResult(FLOOD, error=str(exc), retry_after=retry_after_seconds(exc))
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                return SendResult(BLOCKED, error=str(exc))
+            return SendResult(REJECTED, error=str(exc))
+        except TimedOut as exc:  # the request may have reached Telegram
+            return SendResult(UNCERTAIN, error=f"timed out: {exc}")
+        except NetworkError as exc:
+            outcome = TRANSIENT if safe_to_retry("sendMessage", exc) else UNCERTAIN
+            return SendResult(outcome, error=str(exc))
+        except TelegramError as exc:
+            return SendResult(REJECTED, error=str(exc))
+        return SendResult(OK, message_id=message.message_id)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """RetryAfter.retry_after in seconds (an int today, a timedelta with PTB_TIMEDELTA; no warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def due_check(context: object) -> None:
+    """The JobQueue callback: start a fan-out unless one is running."""
+    service: ReminderService = context.job.data  # type: ignore[attr-defined]
+    service.kick()
+
+
+def schedule_jobs(job_queue: object, service: ReminderService, *, interval: float = CHECK_INTERVAL) -> None:
+    """(Re)create the two jobs — a check at start-up and one every `interval` s, on the minute —
+    replacing any with the same names."""
+    for name in (STARTUP_JOB, DUE_CHECK_JOB):
+        for job in job_queue.get_jobs_by_name(name):  # type: ignore[attr-defined]
+            job.schedule_removal()
+    late_ok = {"misfire_grace_time": None, "coalesce": True}  # a busy loop delays a check; never drops it
+    job_queue.run_once(due_check, 0, name=STARTUP_JOB, data=service, job_kwargs=late_ok)  # type: ignore[attr-defined]
+    first = interval - time.time() % interval  # on the minute (wall clock), so checks run at hh:mm:00
+    job_queue.run_repeating(due_check, interval, first=first, name=DUE_CHECK_JOB,  # type: ignore[attr-defined]
+                            data=service, job_kwargs=late_ok)
