@@ -41,52 +41,68 @@ class SparseScorer:
     rank-bm25's `get_scores` loops in Python over every document for every query term; the same
     formula evaluated on the documents that contain the term is exact and scales to 100k passages.
     `tests/test_bm25.py` checks that both give the same numbers.
+
+    Several models (passages, whole items) can share one scorer: their documents are numbered one
+    after another and each model's scores are multiplied by its weight, so a question costs one pass
+    over its terms and one bincount, whatever the number of models.
     """
 
-    def __init__(self, model: PositiveIdfBM25) -> None:
-        self.model = model
-        self.n_docs = model.corpus_size
-        postings: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-        for doc_id, freqs in enumerate(model.doc_freqs):
-            for term, tf in freqs.items():
-                ids, tfs = postings[term]
-                ids.append(doc_id)
-                tfs.append(tf)
-        self._postings = dict(postings)
-        self._doc_len = np.asarray(model.doc_len, dtype=np.float64)
-        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    def __init__(self, *models: PositiveIdfBM25, weights: tuple[float, ...] | None = None) -> None:
+        self.models = models
+        self.model = models[0]
+        self.weights = weights or (1.0,) * len(models)
+        offsets = np.cumsum([0] + [m.corpus_size for m in models])
+        self.n_docs = int(offsets[-1])
+        # Every (term, document) pair once, scored in one vectorised pass, then grouped by term: a
+        # term's postings are a slice, so a question never computes a score.
+        self._terms: dict[str, int] = {}
+        term_of, doc_of, tf_of, model_of = [], [], [], []
+        for n, model in enumerate(models):
+            for doc_id, freqs in enumerate(model.doc_freqs):
+                for term, tf in freqs.items():
+                    term_of.append(self._terms.setdefault(term, len(self._terms)))
+                    doc_of.append(doc_id + int(offsets[n]))
+                    tf_of.append(tf)
+                    model_of.append(n)
+        t = np.asarray(term_of, dtype=np.int64)
+        d = np.asarray(doc_of, dtype=np.int64)
+        tf = np.asarray(tf_of, dtype=np.float64)
+        mo = np.asarray(model_of, dtype=np.int64)
+        idf = np.asarray([[m.idf.get(term, 0.0) for term in self._terms] for m in models]).reshape(len(models), -1)
+        doc_len = np.concatenate([np.asarray(m.doc_len, dtype=np.float64) for m in models])
+        k1 = np.asarray([m.k1 for m in models])[mo]
+        b = np.asarray([m.b for m in models])[mo]
+        avgdl = np.asarray([m.avgdl for m in models])[mo]
+        norm = k1 * (1 - b + b * doc_len[d] / avgdl)
+        score = np.asarray(self.weights)[mo] * idf[mo, t] * tf * (k1 + 1) / (tf + norm)
+        order = np.argsort(t, kind="stable")
+        self._ids, self._scores = d[order], score[order]
+        self._starts = np.searchsorted(t[order], np.arange(len(self._terms) + 1))
 
     def __contains__(self, term: str) -> bool:
-        return term in self._postings
+        return term in self._terms
 
     def idf(self, term: str) -> float:
-        """IDF of a term (the unseen-term IDF for a term no document has)."""
+        """IDF of a term in the first model (the unseen-term IDF for a term no document has)."""
         return self.model.idf.get(term, self.model.unseen_idf())
 
     def term(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """(document ids, scores) of one term; empty arrays if no document has it."""
-        hit = self._cache.get(term)
-        if hit is not None:
-            return hit
-        if term not in self._postings:
+        """(document ids, weighted scores) of one term; empty arrays if no document has it."""
+        t = self._terms.get(term)
+        if t is None:
             return _NO_IDS, _NO_SCORES
-        ids, tfs = self._postings[term]
-        m = self.model
-        tf = np.asarray(tfs, dtype=np.float64)
-        ids_arr = np.asarray(ids, dtype=np.int64)
-        norm = m.k1 * (1 - m.b + m.b * self._doc_len[ids_arr] / m.avgdl)
-        scores = m.idf[term] * tf * (m.k1 + 1) / (tf + norm)
-        if len(self._cache) < 50_000:
-            self._cache[term] = (ids_arr, scores)
-        return ids_arr, scores
+        a, b = self._starts[t], self._starts[t + 1]
+        return self._ids[a:b], self._scores[a:b]
 
     def scores(self, weighted_terms: dict[str, float]) -> np.ndarray:
         """Σ weight × BM25(term, doc) for every document (one bincount over all postings)."""
         ids, vals, weights, lengths = [], [], [], []
-        postings = self._postings
+        terms, starts = self._terms, self._starts
         for term, w in weighted_terms.items():
-            if term in postings:  # most bigrams of a question occur in no passage
-                t_ids, t_scores = self.term(term)
+            t = terms.get(term)
+            if t is not None:  # most bigrams of a question occur in no passage
+                a, b = starts[t], starts[t + 1]
+                t_ids, t_scores = self._ids[a:b], self._scores[a:b]
                 ids.append(t_ids)
                 vals.append(t_scores)
                 weights.append(w)

@@ -182,8 +182,10 @@ class Index:
         )
         # Years the plans speak of (their own year, and years in their text such as 2018-2022年).
         self._years = {str(p.meta.year) for p in plans} | set(_YEAR.findall(plan_text))
-        self._passages = SparseScorer(PositiveIdfBM25(passage_tokens))
-        self._items = SparseScorer(PositiveIdfBM25(item_tokens))
+        # One scorer over passages then whole items (the items' scores pre-multiplied by their weight).
+        self._scorer = SparseScorer(PositiveIdfBM25(passage_tokens), PositiveIdfBM25(item_tokens),
+                                    weights=(1.0, ITEM_DOC_WEIGHT))
+        self._n_passages = len(self.passages)
 
     @classmethod
     def build(cls, plans: tuple[Plan, ...] | None = None, tokenizer: Tokenizer | None = None,
@@ -252,8 +254,9 @@ class Index:
         weights, words = self._weighted_terms(nq, fired)
         if not weights:
             return Answer(query, False, (), truncated, reason="empty")
-        p_scores = self._passages.scores(weights)
-        item_scores = self._best_passage_scores(p_scores) + ITEM_DOC_WEIGHT * self._items.scores(weights)
+        scores = self._scorer.scores(weights)
+        p_scores = scores[: self._n_passages]
+        item_scores = self._best_passage_scores(p_scores) + scores[self._n_passages :]
         order = np.argsort(-item_scores, kind="stable")
         top = [int(i) for i in order[: max(k, 1) + 2] if item_scores[i] > 0]
         if not top:
@@ -318,11 +321,11 @@ class Index:
                 (w in said or said in w) and any(a in text for a in add.split()) for said, add in fired
             )
 
-        idf = [self._passages.idf(w) for w in content]
+        idf = [self._scorer.idf(w) for w in content]
         general = [tok.salience(w) for w in content]
         in_item = [explained(w, item_text) for w in content]
         in_passage = [explained(w, passage_text) for w in content]
-        known = [explained(w, self._passages) for w in content]
+        known = [explained(w, self._scorer) for w in content]
 
         def share(weights: list[float], hit: list[bool]) -> float:
             total = sum(weights)

@@ -135,5 +135,14 @@ def test_a_terms_postings_are_exactly_the_documents_containing_it(model: Positiv
     containing = [i for i, f in enumerate(model.doc_freqs) if "控辍保学" in f]
     assert ids.tolist() == containing and len(containing) >= 1
     assert (scores > 0).all()
-    # cached: the same arrays the second time
-    assert scorer.term("控辍保学")[1] is scores
+
+
+def test_two_models_share_one_scorer_with_their_weights(model: PositiveIdfBM25) -> None:
+    """Passages then items in one document space: each model's part is its own scores times its weight."""
+    other = PositiveIdfBM25([["控辍保学", "学校"], ["学校"]])
+    scorer = SparseScorer(model, other, weights=(1.0, 0.5))
+    query = {"控辍保学": 1.0, "学校": 0.35}
+    both = scorer.scores(query)
+    assert np.allclose(both[: model.corpus_size], SparseScorer(model).scores(query))
+    assert np.allclose(both[model.corpus_size :], 0.5 * np.asarray(other.get_scores(["控辍保学"]))
+                       + 0.5 * 0.35 * np.asarray(other.get_scores(["学校"])))
