@@ -27,23 +27,31 @@ def _print_json(obj: object, out: TextIO) -> None:
 
 
 def _ask_one(ix, question: str, k: int, as_json: bool, out: TextIO) -> int:  # type: ignore[no-untyped-def]
-    from .render import TEXT, answer_json, answer_text
+    """Answer one question as text or one JSON line; exit code 2 for a question with nothing to search."""
+    from .render import TEXT, answer_json, answer_page_text
 
     if not question.strip():
-        if as_json:
-            _print_json({"query": question, "answered": False, "results": [], "error": "empty question"}, out)
-        else:
-            print("plan-bot: 问题是空的。用法：plan-bot ask \"学前教育有什么新政策？\"", file=sys.stderr)
-        return EXIT_USAGE
+        return _not_a_question(question, "empty question", "问题是空的", as_json, out)
     answer = ix.search(question[:MAX_INPUT_CHARS], k=k)
+    if answer.reason == "empty":  # only punctuation, emoji or stopwords
+        return _not_a_question(question, "no searchable text", "问题里没有可以检索的文字（只有标点、表情或虚词）",
+                               as_json, out)
     if as_json:
         obj = answer_json(answer)
         obj["query"] = question if len(question) <= MAX_INPUT_CHARS else question[:MAX_INPUT_CHARS]
         _print_json(obj, out)
     else:
-        plan = ix.plan(answer.hits[0].item.plan) if answer.hits else ix.plan()
-        out.write(answer_text(answer, plan, TEXT, per_page=k) + "\n")
+        out.write(answer_page_text(answer, ix.plans, TEXT, per_page=k) + "\n")  # as the console renders it
     return 0
+
+
+def _not_a_question(question: str, error: str, message: str, as_json: bool, out: TextIO) -> int:
+    """A question with nothing to search: an error object (JSON) or a message on stderr; exit code 2."""
+    if as_json:
+        _print_json({"query": question[:MAX_INPUT_CHARS], "answered": False, "results": [], "error": error}, out)
+    else:
+        print(f"plan-bot: {message}。用法：plan-bot ask \"学前教育有什么新政策？\"", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
@@ -57,8 +65,7 @@ def cmd_ask(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         q = line.rstrip("\r\n")
         if args.json:
             _ask_one(ix, q, args.k, True, out)
-        elif q.strip():
-            _ask_one(ix, q, args.k, False, out)
+        elif q.strip() and _ask_one(ix, q, args.k, False, out) == 0:
             out.write("\n")
     return 0
 

@@ -6,12 +6,14 @@ to press one. /quit or Ctrl-D ends the session.
 
 from __future__ import annotations
 
+import re
 from typing import TextIO
 
 from .logic import Keyboard, Logic, Origin, Reply
 
 CONSOLE = Origin(chat_id=0, user_id=0)
 QUIT = {"/quit", "/exit", "退出"}
+_COMMAND = re.compile(r"/([A-Za-z0-9_]+)(?:@[A-Za-z0-9_]+)?")  # what Telegram marks as a bot_command
 BANNER = "离线控制台：和 Telegram 里的机器人回答相同。输入问题或命令（/help）；按钮前有编号，输入编号即按下；/quit 退出。"
 
 
@@ -37,16 +39,19 @@ def show(reply: Reply, out: TextIO) -> Keyboard:
 
 
 def respond(logic: Logic, line: str, buttons: Keyboard) -> Reply:
-    """One line typed → the bot's reply: a button number, a command, or a question."""
+    """One line typed → the bot's reply: a button number (while buttons are shown), a command, or a
+    question. As in Telegram, only `/name` or `/name@bot` in ASCII letters, digits and _ is a command
+    (`/学前教育` is a question), and any whitespace, the ideographic space too, ends it."""
     flat = [b for row in buttons for b in row]
-    if line.isdigit() and flat:
-        n = int(line)
+    if line.isdecimal() and flat:
+        n = int(line) if len(line) <= 4 else 0
         if 1 <= n <= len(flat):
             return logic.press(CONSOLE, flat[n - 1].data)
-        return Reply(notice=f"没有编号 {n} 的按钮（1–{len(flat)}）")
-    if line.startswith("/"):
-        name, _, arg = line[1:].partition(" ")
-        return logic.command(name.split("@", 1)[0], arg, CONSOLE)
+        return Reply(notice=f"没有编号 {line[:8]} 的按钮（1–{len(flat)}）")
+    head, *rest = line.split(maxsplit=1) or [""]
+    command = _COMMAND.fullmatch(head)
+    if command:
+        return logic.command(command.group(1), rest[0] if rest else "", CONSOLE)
     return logic.ask(CONSOLE, line)
 
 

@@ -28,7 +28,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from . import render
@@ -192,7 +192,19 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure with its update, tell the user something went wrong, send admins the traceback."""
+    """Log the failure with its update, tell the user something went wrong, send admins the traceback.
+
+    An error without an update (polling: getUpdates failing while PTB retries; a background task) is
+    only logged, and admins are not messaged, so a network outage or a second instance polling with
+    the same token (Conflict) cannot flood them: NetworkError (TimedOut included) and Conflict as one
+    warning line each time, anything else with its traceback.
+    """
+    if update is None:
+        if isinstance(context.error, (NetworkError, Conflict)):
+            log.warning("polling for updates failed: %s: %s", type(context.error).__name__, context.error)
+        else:
+            log.error("error outside any update", exc_info=context.error)
+        return
     settings = services(context).settings
     shown = json.dumps(update.to_dict(), ensure_ascii=False) if isinstance(update, Update) else repr(update)
     log.error("update %s failed", shown, exc_info=context.error)

@@ -39,7 +39,7 @@ from .replies import (  # noqa: F401 — re-exported: the reply objects are part
     button_data,
     parse_button_data,
 )
-from .store import Store, UnknownQuestion
+from .store import LoggedQuestion, Store, UnknownQuestion
 
 PER_PAGE = 3  # items per answer page
 MAX_PAGES = 3  # "more results" goes this deep
@@ -133,9 +133,13 @@ class Logic:
 
     # ---- questions --------------------------------------------------------------------------
     def ask(self, origin: Origin, text: str) -> Reply:
-        """A question: log it, answer with the first page of items and their buttons."""
+        """A question: log it, answer with the first page of items and their buttons. A message that
+        is only an item reference (15, 十五, 第15条, 总体要求) gets that item's card, as /item does."""
         question = text.strip()[:MAX_QUESTION_CHARS]
         self.store.reminders.reactivate(origin.chat_id, self.clock())  # it can hear us again
+        item = self._referenced_item(question)
+        if item is not None:
+            return self.item_card(item)
         answer = self.index.search(question, k=PER_PAGE * MAX_PAGES)
         plan = self._plan_of(answer)
         logged = self.store.log_question(origin.chat_id, question, [h.item.number for h in answer.hits],
@@ -171,14 +175,14 @@ class Logic:
             if action == SECTION:
                 return self.section_list(plan, self.index.section(ids[1], plan.id))
             if action == PAGE:
-                return self._more(ids[0], ids[1])
+                return self._more(origin, ids[0], ids[1])
             return self._vote(origin, ids[0], ids[1])
         except (RefError, UnknownQuestion, KeyError, ValueError):
             return Reply(notice=render.STALE_QUESTION if action in (PAGE, VOTE) else render.STALE_BUTTON,
                          alert=True)
 
-    def _more(self, question_id: int, page: int) -> Reply:
-        logged = self.store.question(question_id)
+    def _more(self, origin: Origin, question_id: int, page: int) -> Reply:
+        logged = self._logged(origin, question_id)
         answer = self.index.search(logged.question, k=PER_PAGE * MAX_PAGES)
         page = max(0, min(page, self._last_page(answer)))
         shown = self._answer_page(question_id, answer, page)
@@ -187,14 +191,23 @@ class Logic:
     def _vote(self, origin: Origin, question_id: int, vote: int) -> Reply:
         if vote not in (1, -1):
             raise UnknownQuestion(question_id)
+        self._logged(origin, question_id)
         self.store.record_feedback(question_id, origin.user_id, vote, self.clock())
         return Reply(notice="谢谢！已记录：有帮助 👍" if vote > 0 else "谢谢！已记录：没帮上忙 👎。换个说法再问试试？")
+
+    def _logged(self, origin: Origin, question_id: int) -> LoggedQuestion:
+        """The logged question a button refers to, if it was asked in the pressing chat; UnknownQuestion
+        otherwise, so another chat's question is neither shown nor voted on (the log holds hashed chat ids)."""
+        logged = self.store.question(question_id)
+        if logged.chat != self.store.hash_id(origin.chat_id):
+            raise UnknownQuestion(question_id)
+        return logged
 
     # ---- inline mode ------------------------------------------------------------------------
     def inline(self, query: str, offset: str = "") -> InlinePage:
         """`@bot 问题`: matching items as articles, ten per page; an empty query lists the sections."""
         q = query.strip()[:MAX_QUESTION_CHARS]
-        start = int(offset) if offset.isdigit() else 0
+        start = int(offset) if offset.isascii() and offset.isdecimal() and len(offset) <= 3 else 0  # ours: 10–40
         answer = self.index.search(q, k=INLINE_MAX) if q else None
         if answer is None or not answer.hits:
             return InlinePage(self._section_articles()) if not start else InlinePage(())
@@ -248,8 +261,7 @@ class Logic:
         return tuple((Button(s.heading, button_data(SECTION, 0, s.number)),) for s in plan.sections)
 
     def _answer_page(self, question_id: int, answer: Answer, page: int) -> Reply:
-        plan = self._plan_of(answer)
-        text = render.answer_page_text(answer, plan, self.style, page=page, per_page=PER_PAGE)
+        text = render.answer_page_text(answer, self.index.plans, self.style, page=page, per_page=PER_PAGE)
         vote = (Button("👍", button_data(VOTE, question_id, 1)), Button("👎", button_data(VOTE, question_id, -1)))
         if not answer.hits or answer.reason == "empty":
             return Reply(tuple(render.split_message(text)))
@@ -272,6 +284,13 @@ class Logic:
     def _item(self, ref: str) -> Item:
         """An item of the first plan by reference (15, 十五, 第15条, 总体要求); RefError naming the range."""
         return self.index.item(ref)
+
+    def _referenced_item(self, text: str) -> Item | None:
+        """The item a whole message names (an item of the first plan, or 总体要求); None otherwise."""
+        try:
+            return self._item(text)
+        except RefError:
+            return None
 
     def _item_data(self, action: str, item: Item) -> str:
         return button_data(action, self._plan_pos(item.plan), item.number)

@@ -6,6 +6,7 @@ Every piece of dynamic text goes through `Style.esc`; the HTML style only ever e
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -67,38 +68,55 @@ def short_ref(item: Item) -> str:
 
 def provenance(plan: Plan, style: Style) -> str:
     """The source line that ends an answer."""
-    return style.italic(f"来源：{plan.meta.title}")
+    return sources((plan,), style)
 
 
-def answer_text(answer: Answer, plan: Plan, style: Style, *, first: int = 0, per_page: int = 3) -> str:
-    """An answer card: the best items with their matched sentences, or an honest not-found."""
+def sources(plans: Sequence[Plan], style: Style) -> str:
+    """The source line naming each of several plans, in the order given."""
+    return style.italic("来源：" + "；".join(p.meta.title for p in plans))
+
+
+def answer_text(answer: Answer, plans: Sequence[Plan], style: Style, *, first: int = 0, per_page: int = 3) -> str:
+    """An answer card: the best items with their matched sentences and the plan(s) those items come
+    from (`plans`: the plans loaded, first the default), or an honest not-found. A question cut before
+    it was searched carries a note either way."""
     if not answer.answered:
-        return not_found_text(answer, style)
+        text = not_found_text(answer, plans, style)
+        return text + "\n" + style.italic(TRUNCATED_NOTE) if answer.truncated and answer.reason != "empty" else text
     page = answer.hits[first : first + per_page]
     blocks = []
     for i, hit in enumerate(page):
         blocks.append("\n".join(hit_lines(hit, style, max_matches=2 if i == 0 and first == 0 else 1)))
-    rest = answer.hits[first + per_page :]
+    rest = answer.hits[first + per_page :][:3]
     if rest:
-        blocks.append("也可能相关：" + " · ".join(style.esc(short_ref(h.item)) for h in rest[:3]))
+        blocks.append("也可能相关：" + " · ".join(style.esc(short_ref(h.item)) for h in rest))
     if answer.truncated:
-        blocks.append(style.italic("（问题过长，只按前面的部分检索。）"))
-    blocks.append(provenance(plan, style))
+        blocks.append(style.italic(TRUNCATED_NOTE))
+    by_id = {p.id: p for p in plans}
+    blocks.append(sources([by_id[i] for i in dict.fromkeys(h.item.plan for h in (*page, *rest))], style))
     return "\n\n".join(blocks)
 
 
-def not_found_text(answer: Answer, style: Style) -> str:
-    """Say plainly that the plan does not address the question; offer the nearest items and /sections."""
+def not_found_text(answer: Answer, plans: Sequence[Plan], style: Style) -> str:
+    """Say plainly why the plan does not answer the question (`plans`: the plans loaded); offer the
+    nearest items and /sections."""
     q = answer.query.strip()
     shown = q if len(q) <= 40 else q[:40] + "…"
     if answer.reason == "empty":
         return "请输入一个问题，例如“学前教育有什么新政策？”，或发送 /sections 查看目录。"
-    lines = [f"这份工作要点里没有找到与“{style.esc(shown)}”相关的内容。"]
     if answer.reason == "detail-not-in-plan" and answer.hits:
-        h = answer.hits[0]
-        lines.append(f"计划在第 {h.item.number} 条（{style.esc(h.item.title)}）提到了相关工作，但没有给出你问的具体数字、名额或办理细节。")
-    elif answer.hits:
-        lines.append("你可能想看：" + " · ".join(style.esc(short_ref(h.item)) for h in answer.hits[:3]))
+        lines = [f"计划在 {style.esc(short_ref(answer.hits[0].item))} 提到了相关工作，"
+                 "但没有给出你问的具体数字、日期、名单或办理细节。"]
+    else:
+        if answer.reason == "elsewhere":
+            titles = "、".join(f"《{p.meta.short_title}》" for p in plans) or "这份工作要点"
+            whose = "各自地区当年" if len(plans) > 1 else "本地区当年"
+            lines = [f"{style.esc(titles)}讲的是{whose}的工作；你的问题“{style.esc(shown)}”提到了别的地方或年份，"
+                     "计划里没有相应的内容。"]
+        else:
+            lines = [f"这份工作要点里没有找到与“{style.esc(shown)}”相关的内容。"]
+        if answer.hits:
+            lines.append("你可能想看：" + " · ".join(style.esc(short_ref(h.item)) for h in answer.hits[:3]))
     lines.append("可以试试：/sections 查看目录，或换个说法提问（例如“学前教育”“高校毕业生就业”）。")
     return "\n".join(lines)
 
@@ -128,37 +146,90 @@ def section_text(plan: Plan, section: Section, style: Style) -> str:
     return "\n".join(lines)
 
 
-def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Cut text into messages of at most `limit` characters, on paragraph, then line, then sentence ends.
+_TAG = re.compile(r"<(/?)([bi])>")
+_ATOM = re.compile(r"</?[bi]>|&(?:[A-Za-z]{2,8}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});|.", re.S)  # never cut
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?])")  # not ";": it ends every entity
+_RESERVE = len("<b><i></i></b>")  # room to reopen and close the markup open at a cut
+_LEVELS: tuple[tuple[str, Callable[[str], list[str]]], ...] = (
+    ("\n\n", lambda t: t.split("\n\n")),  # paragraphs
+    ("\n", lambda t: t.split("\n")),  # lines
+    ("", _SENTENCE_END.split),  # sentences
+)
 
-    Callers pass text whose markup never spans a line (bold runs sit inside one line), so cuts at line
-    or sentence ends keep the HTML balanced; a single over-long sentence is the only hard cut.
+
+def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Cut text into messages of at most `limit` characters.
+
+    A paragraph (text between blank lines) that fits in a message is never split; a longer one is cut
+    at line ends, a longer line at sentence ends (。！？；), and a longer sentence anywhere except inside
+    a tag or an HTML entity. The separator at a cut is dropped. Bold or italics still open at the end
+    of a message are closed there and reopened at the start of the next, so each message is balanced
+    HTML on its own.
     """
     if len(text) <= limit:
         return [text]
-    pieces: list[str] = []
-    for para in text.split("\n"):
-        if len(para) <= limit:
-            pieces.append(para)
-            continue
-        for sent in split_sentences(para) or [para]:
-            while len(sent) > limit:
-                pieces.append(sent[:limit])
-                sent = sent[limit:]
-            pieces.append(sent)
+    if limit < 2 * _RESERVE + 4:
+        raise ValueError(f"limit {limit} is too small to split markup")
     out: list[str] = []
-    cur = ""
-    for p in pieces:
-        candidate = f"{cur}\n{p}" if cur else p
-        if len(candidate) <= limit:
-            cur = candidate
-        else:
-            if cur:
-                out.append(cur)
-            cur = p
-    if cur:
-        out.append(cur)
+    body, opened, open_at_end = "", (), ()  # the message being built, the tags open at its start and end
+    for sep, piece in _pieces(text, limit - _RESERVE):
+        candidate = f"{body}{sep}{piece}" if body else piece
+        after = _open_after(open_at_end, piece)
+        if len(_reopen(opened) + candidate + _close(after)) <= limit:
+            body, open_at_end = candidate, after
+            continue
+        if body:
+            out.append(_reopen(opened) + body + _close(open_at_end))
+            opened = open_at_end
+        body, open_at_end = piece, after
+    if body:
+        out.append(_reopen(opened) + body + _close(open_at_end))
     return out
+
+
+def _pieces(text: str, size: int, level: int = 0) -> list[tuple[str, str]]:
+    """(separator before it, piece) pairs that make up `text`, each piece at most `size` characters:
+    `text` itself if it fits, else its paragraphs, lines, sentences or, last, hard-cut chunks."""
+    if len(text) <= size:
+        return [("", text)]
+    if level == len(_LEVELS):
+        return [("", chunk) for chunk in _chunks(text, size)]
+    sep, split = _LEVELS[level]
+    out: list[tuple[str, str]] = []
+    for i, part in enumerate(split(text)):
+        sub = _pieces(part, size, level + 1)
+        out += [(sep if i and j == 0 else s, p) for j, (s, p) in enumerate(sub)]
+    return out
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    """`text` in chunks of at most `size` characters, never cutting a tag or an entity in two."""
+    chunks, chunk = [], ""
+    for atom in _ATOM.findall(text):
+        if chunk and len(chunk) + len(atom) > size:
+            chunks.append(chunk)
+            chunk = ""
+        chunk += atom
+    return [*chunks, chunk] if chunk else chunks
+
+
+def _open_after(opened: tuple[str, ...], piece: str) -> tuple[str, ...]:
+    """The tags (b, i) still open after `piece`, given those open before it."""
+    stack = list(opened)
+    for closing, tag in _TAG.findall(piece):
+        if not closing:
+            stack.append(tag)
+        elif tag in stack:  # <b> never nests in <b>: the first one is the open one
+            stack.remove(tag)
+    return tuple(stack)
+
+
+def _reopen(tags: tuple[str, ...]) -> str:
+    return "".join(f"<{t}>" for t in tags)
+
+
+def _close(tags: tuple[str, ...]) -> str:
+    return "".join(f"</{t}>" for t in reversed(tags))
 
 
 # ---- JSON (CLI) --------------------------------------------------------------------------------
@@ -208,14 +279,10 @@ STALE_QUESTION = "找不到这条提问的记录（可能已被清理），请�
 EXAMPLE_QUESTIONS = ("学前教育有什么新政策？", "高校毕业生就业有哪些措施？")
 
 
-def answer_page_text(answer: Answer, plan: Plan, style: Style, *, page: int = 0, per_page: int = 3) -> str:
-    """One page of an answer card (`answer_text`); a cut question carries its note even when not found."""
-    text = answer_text(answer, plan, style, first=page * per_page, per_page=per_page)
-    if page:
-        text = f"{style.italic(f'第 {page + 1} 页')}\n\n{text}"
-    if answer.truncated and not answer.answered and answer.reason != "empty":
-        text += "\n" + style.italic(TRUNCATED_NOTE)
-    return text
+def answer_page_text(answer: Answer, plans: Sequence[Plan], style: Style, *, page: int = 0, per_page: int = 3) -> str:
+    """One page of an answer card (`answer_text`), headed by its number after the first."""
+    text = answer_text(answer, plans, style, first=page * per_page, per_page=per_page)
+    return f"{style.italic(f'第 {page + 1} 页')}\n\n{text}" if page else text
 
 
 def greeting_text(plan: Plan, style: Style) -> str:

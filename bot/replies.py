@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Callable
 
 CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts
+MAX_ID = 2**63 - 1  # the largest integer SQLite stores: button ids beyond it are not ours
 
 Clock = Callable[[], datetime]
 
@@ -73,8 +74,17 @@ def button_data(action: str, *ids: int) -> str:
 
 
 def parse_button_data(data: str) -> tuple[str, tuple[int, ...]]:
-    """`page:12:1` → ("page", (12, 1)); ValueError for anything this bot did not make."""
+    """`page:12:1` → ("page", (12, 1)); ValueError for anything this bot did not make, including ids
+    that are not plain ASCII decimals (`²`, `+1`, `1_0`) or lie outside SQLite's 64-bit integers."""
     action, *raw = (data or "").split(":")
     if _ACTIONS.get(action) != len(raw):
         raise ValueError(f"unknown button data {data!r}")
-    return action, tuple(int(x) for x in raw)
+    return action, tuple(_id(x, data) for x in raw)
+
+
+def _id(raw: str, data: str) -> int:
+    """One id of button data: an optional minus (votes are -1) and at most 19 ASCII digits ≤ 2**63-1."""
+    digits = raw.removeprefix("-")
+    if not (digits.isascii() and digits.isdecimal()) or len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
+        raise ValueError(f"bad id {raw[:24]!r} in button data {data[:64]!r}")
+    return int(raw)

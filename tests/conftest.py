@@ -49,6 +49,14 @@ def long_item_index() -> Index:
     return build_index((parse_plan(text, plan.meta),))
 
 
+@pytest.fixture(scope="session")
+def two_plan_index() -> Index:
+    """The fictional 2022 plan (first, so the default) and the shipped 2021 plan in one index."""
+    from corpus import shipped_plans
+
+    return build_index((load_plan(SECOND_PLAN), *shipped_plans()))
+
+
 @pytest.fixture
 def store() -> Iterator[Any]:
     """A fresh in-memory store."""

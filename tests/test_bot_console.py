@@ -62,6 +62,31 @@ def test_commands_work_as_in_telegram(console):
     assert "没有 /nonsense 这个命令" in out
 
 
+ITEM_15 = "📖 【三、建设高质量教育体系 › 15. 推动高等教育提质创新发展】"
+
+
+def test_a_command_may_be_followed_by_any_whitespace_as_in_telegram(console):
+    for line in ("/item\u300015", "/item\t15", "/item  十五", "/item@PlanTestBot\u300015"):
+        assert ITEM_15 in console(line), line
+
+
+@pytest.mark.parametrize("line", ["/学前教育", "/学前教育 有什么新政策"])
+def test_a_slash_before_chinese_text_is_a_question_as_in_telegram(console, line):
+    out = console(line)
+    assert "这个命令" not in out and "📌 【三、建设高质量教育体系 › 11. 推动学前教育普惠发展】" in out
+
+
+def test_a_number_presses_a_button_only_while_buttons_are_shown_otherwise_it_opens_the_item(console):
+    assert "（没有编号 15 的按钮（1–7））" in console("15")  # the greeting's seven section buttons
+    out = console("/help", "15")  # /help shows no buttons
+    assert ITEM_15 in out.split("/help")[-1]
+
+
+def test_a_superscript_or_very_long_number_is_not_taken_for_a_button(console):
+    out = console("学前教育有什么新政策？", "²", "9" * 5000)
+    assert "（没有编号 99999999 的按钮" in out and "Traceback" not in out
+
+
 def test_reminder_commands_work_offline_and_a_calendar_is_described(console):
     out = console("/subscribe 15", "/subscriptions", "/remind 15 12月1日 交材料", "/reminders", "/calendar 15")
     assert "【你的订阅】" in out and "· 第15条 推动高等教育提质创新发展" in out

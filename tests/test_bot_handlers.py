@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from telegram.error import Conflict, NetworkError, TimedOut
 
 from bot.commands import COMMANDS
 from bot.render import ERROR_TEXT, NON_TEXT_HINT
@@ -62,6 +63,23 @@ async def test_item_accepts_digits_chinese_numerals_and_第N条(bot, arg):
     call = only(await bot.say(ALICE, f"/item {arg}"))
     assert call.text.startswith("📖 三、建设高质量教育体系 › 15. 推动高等教育提质创新发展")
     assert [label for label, _ in call.buttons] == ["‹ 14", "🔔 订阅提醒", "16 ›"]
+
+
+async def test_item_with_an_ideographic_space_before_its_argument_shows_the_item(bot):
+    call = only(await bot.say(ALICE, "/item\u300015"))
+    assert "15. 推动高等教育提质创新发展" in call.text
+
+
+async def test_a_slash_before_chinese_text_is_a_question_not_a_command(bot, store):
+    text = only(await bot.say(ALICE, "/学前教育")).text
+    assert "没有" not in text.split("\n")[0] and "11. 推动学前教育普惠发展" in text
+    assert store.recent_questions()[0].question == "/学前教育"
+
+
+@pytest.mark.parametrize("text", ["15", "第15条", "十五"])
+async def test_an_item_reference_sent_as_a_message_shows_the_item(bot, text):
+    call = only(await bot.say(ALICE, text))
+    assert call.text.startswith("📖 三、建设高质量教育体系 › 15. 推动高等教育提质创新发展")
 
 
 async def test_item_with_a_bad_number_names_the_valid_range(bot):
@@ -286,6 +304,32 @@ async def test_an_error_is_logged_with_its_update_the_user_told_and_admins_sent_
     assert name.startswith("error-") and b"index exploded" in body and TOKEN.encode() not in body
     (record,) = [r for r in caplog.records if r.name == "bot.handlers"]
     assert "学前教育" in record.getMessage() and record.exc_info[1].args == ("index exploded",)
+
+
+@pytest.mark.parametrize("error", [
+    Conflict("Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"),
+    NetworkError("httpx.ConnectError: [Errno 101] Network is unreachable"),
+    TimedOut("Timed out"),
+])
+async def test_polling_errors_are_one_warning_line_each_and_never_sent_to_admins(bot_with_admin, fake, caplog, error):
+    since = fake.mark()
+    with caplog.at_level(logging.DEBUG, logger="bot.handlers"):
+        for _ in range(3):
+            await bot_with_admin.app.process_error(None, error)
+    assert fake.calls[since:] == []
+    records = [r for r in caplog.records if r.name == "bot.handlers"]
+    assert [r.levelno for r in records] == [logging.WARNING] * 3
+    assert all(r.exc_info is None and type(error).__name__ in r.getMessage() for r in records)
+
+
+async def test_other_errors_without_an_update_are_logged_with_their_traceback_and_not_sent_to_admins(
+        bot_with_admin, fake, caplog):
+    since = fake.mark()
+    with caplog.at_level(logging.DEBUG, logger="bot.handlers"):
+        await bot_with_admin.app.process_error(None, RuntimeError("background task exploded"))
+    assert fake.calls[since:] == []
+    (record,) = [r for r in caplog.records if r.name == "bot.handlers"]
+    assert record.levelno == logging.ERROR and record.exc_info[1].args == ("background task exploded",)
 
 
 async def test_a_flood_wait_is_waited_out_and_the_message_delivered(bot, fake):

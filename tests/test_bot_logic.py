@@ -20,7 +20,7 @@ from bot.logic import (
     parse_button_data,
 )
 from bot.commands import COMMANDS
-from bot.render import HTML, TEXT
+from bot.render import HTML, STALE_BUTTON, STALE_QUESTION, TEXT
 from fake_telegram import parse_html, utf16_len
 
 EVAL = Path(__file__).resolve().parent.parent / "eval" / "dev-extra.jsonl"
@@ -181,3 +181,63 @@ def test_the_console_style_gets_the_same_buttons_and_plain_text(index, store, cl
         assert [x.label for x in all_buttons(a)] == [x.label for x in all_buttons(b)]
         assert "<b>" not in b.messages[0] and "<i>" not in b.messages[0]
     assert "【学前教育】" in text.ask(ME, "学前教育有什么新政策？").messages[0]
+
+
+# ---- item references typed as questions -----------------------------------------------------------
+@pytest.mark.parametrize("text", ["15", "第15条", "十五", "第 15 条", "１５", " 15 "])
+def test_a_message_that_is_only_an_item_reference_gets_that_items_card_as_item_does(logic, store, text):
+    assert logic.ask(ME, text) == logic.command("item", "15", ME)
+
+
+def test_a_bare_1_and_总体要求_open_item_1_and_the_preamble_not_a_search(logic):
+    assert logic.ask(ME, "1").messages[0].startswith("📖 <b>一、加强党对教育工作的全面领导 › 1. ")
+    assert logic.ask(ME, "总体要求") == logic.command("item", "总体要求", ME)
+
+
+@pytest.mark.parametrize("text", ["0", "2021", "第99条", "15条措施有哪些"])
+def test_numbers_outside_the_plan_and_longer_questions_are_still_searched(logic, text):
+    assert not logic.ask(ME, text).messages[0].startswith("📖")
+
+
+# ---- buttons and offsets from outside ----------------------------------------------------------------
+def test_more_results_and_votes_work_only_in_the_chat_that_asked(logic, store):
+    first = logic.ask(ME, "学前教育有什么新政策？")
+    qid = parse_button_data(next(b for b in all_buttons(first) if b.label == "👍").data)[1][0]
+    stranger = Origin(chat_id=222, user_id=222)
+    for data in (f"page:{qid}:1", f"page:{qid}:0", f"vote:{qid}:1", f"vote:{qid}:-1"):
+        reply = logic.press(stranger, data)
+        assert (reply.messages, reply.notice, reply.alert) == ((), STALE_QUESTION, True), data
+    assert store.feedback(qid) == []
+    assert logic.press(Origin(chat_id=ME.chat_id, user_id=7), f"page:{qid}:1").messages  # anyone in the chat
+
+
+@pytest.mark.parametrize("data", [
+    "page:99999999999999999999:0", "page:1:99999999999999999999", "vote:99999999999999999999:1",
+    f"vote:{2**63}:1", "vote:1:-99999999999999999999", "item:0:99999999999999999999", "nav:99999999999999999999:1",
+    "unsub:0:0:99999999999999999999", "rmdel:99999999999999999999", "item:0:１５", "item:0:+15", "item:0:1_5",
+    "item:0: 15", "page:²:0",
+])
+def test_button_ids_that_are_not_ascii_decimals_within_64_bits_say_the_button_expired(logic, data):
+    logic.ask(ME, "学前教育有什么新政策？")
+    reply = logic.press(ME, data)
+    assert (reply.messages, reply.notice, reply.alert) == ((), STALE_BUTTON, True)
+
+
+@pytest.mark.parametrize("offset", ["²", "٣", "9" * 5000, "-10", "10.0", "abc"])
+def test_an_inline_offset_this_bot_did_not_hand_out_starts_from_the_first_page(logic, offset):
+    assert logic.inline("教育改革", offset) == logic.inline("教育改革", "")
+
+
+# ---- several plans --------------------------------------------------------------------------------------
+SECOND_TITLE = "某市教育局2022年工作要点"
+FIRST_TITLE = "内蒙古自治区党委高校工委、内蒙古自治区教育厅2021年工作要点"
+
+
+def test_the_source_line_names_the_plan_of_each_item_on_the_page(two_plan_index, store, clock):
+    logic = Logic(two_plan_index, store, clock, TEXT)
+    only_2021 = logic.ask(ME, "控辍保学").messages[0]
+    assert only_2021.endswith(f"来源：{FIRST_TITLE}")  # the 2022 plan is loaded first, but not shown
+    both = logic.ask(ME, "推进平安校园建设")  # the 2022 plan's item 4 first, then 2021 items
+    assert both.messages[0].endswith(f"来源：{SECOND_TITLE}；{FIRST_TITLE}")
+    more = next(b for b in all_buttons(both) if b.label == "更多结果 ›")
+    assert logic.press(ME, more.data).messages[0].endswith(f"来源：{FIRST_TITLE}")

@@ -164,6 +164,45 @@ def test_ask_json_an_empty_question_exits_2_with_an_error_object(run) -> None:
     assert obj["answered"] is False and obj["results"] == [] and obj["error"]
 
 
+@pytest.mark.parametrize("question", ["😀", "？？？", "……!!", "的"])
+def test_ask_a_question_with_nothing_to_search_exits_2_like_an_empty_one(run, question: str) -> None:
+    code, out, err = run("ask", question)
+    assert (code, out) == (2, "")
+    assert err.startswith("plan-bot:") and "没有可以检索的文字" in err
+
+
+def test_ask_json_a_question_with_nothing_to_search_is_an_error_object(run) -> None:
+    code, out, _ = run("ask", "--json", "😀")
+    assert code == 2
+    [obj] = json_lines(out)
+    assert obj == {"query": "😀", "answered": False, "results": [], "error": "no searchable text"}
+
+
+def test_ask_json_from_stdin_marks_lines_with_nothing_to_search_and_keeps_one_line_each(run) -> None:
+    code, out, _ = run("ask", "--json", "-", stdin="控辍保学\n？？？\n😀\n双一流\n")
+    objs = json_lines(out)
+    assert code == 0 and [o["query"] for o in objs] == ["控辍保学", "？？？", "😀", "双一流"]
+    assert [o["answered"] for o in objs] == [True, False, False, True]
+    assert [o.get("error") for o in objs] == [None, "no searchable text", "no searchable text", None]
+
+
+def test_ask_text_from_stdin_reports_lines_with_nothing_to_search_on_stderr(run) -> None:
+    code, out, err = run("ask", "-", stdin="控辍保学\n😀\n")
+    assert code == 0 and out.count("📌") == 1 and "没有可以检索的文字" in err
+
+
+def test_ask_a_long_question_the_plan_does_not_answer_says_it_was_cut_as_the_console_does(run) -> None:
+    code, out, _ = run("ask", "红烧肉怎么做好吃？" * 40)
+    assert code == 0 and "没有找到" in out
+    assert out.count("（问题过长，只按前面的部分检索。）") == 1
+
+
+def test_ask_a_detail_the_plan_does_not_give_names_the_item_and_never_item_0(run) -> None:
+    _, out, _ = run("ask", "人民满意的教育具体有多少名额")
+    assert out.startswith("计划在 总体要求 提到了相关工作，但没有给出你问的具体数字、日期、名单或办理细节。")
+    assert "第 0 条" not in out and "没有找到" not in out
+
+
 @pytest.mark.parametrize("k", ["0", "-1"])
 def test_k_below_1_exits_2(run, k: str) -> None:
     code, out, err = run("ask", "-k", k, "控辍保学")
