@@ -39,15 +39,15 @@ def show(reply: Reply, out: TextIO) -> Keyboard:
 
 
 def respond(logic: Logic, line: str, buttons: Keyboard) -> Reply:
-    """One line typed → the bot's reply: a button number (while buttons are shown), a command, or a
-    question. As in Telegram, only `/name` or `/name@bot` in ASCII letters, digits and _ is a command
+    """One line typed → the bot's reply: the number of a button shown, a command, or a question (a
+    number outside the buttons' range too: `15` opens item 15). As in Telegram, only `/name` or `/name@bot` in ASCII letters, digits and _ is a command
     (`/学前教育` is a question), and any whitespace, the ideographic space too, ends it."""
     flat = [b for row in buttons for b in row]
     if line.isdecimal() and flat:
         n = int(line) if len(line) <= 4 else 0
         if 1 <= n <= len(flat):
             return logic.press(CONSOLE, flat[n - 1].data)
-        return Reply(notice=f"没有编号 {line[:8]} 的按钮（1–{len(flat)}）")
+        # any other number is a question (15 opens item 15), as it would be with no buttons shown
     head, *rest = line.split(maxsplit=1) or [""]
     command = _COMMAND.fullmatch(head)
     if command:

@@ -20,10 +20,15 @@ _DATE_RE = re.compile(
     rf"^(?:(?P<y>\d{{4}})\s*[年/\-.]\s*)?(?P<m>{_N})\s*[月/\-.]\s*(?P<d>{_N})\s*[日号]?"
 )
 _RELATIVE = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2}
+_PERIODS = "凌晨|半夜|早上|早晨|上午|中午|下午|傍晚|晚上"
 _TIME_RE = re.compile(
-    rf"^(?P<ampm>上午|早上|早晨|中午|下午|晚上|傍晚)?\s*(?P<h>{_N})\s*"
-    rf"(?:[:：]\s*(?P<mm>\d{{2}})|点\s*(?:(?P<half>半)|(?P<pm>{_N})\s*分?)?|时)"
+    rf"^(?P<ampm>{_PERIODS})?\s*(?P<h>{_N})\s*"
+    rf"(?:[:：]\s*(?P<mm>\d{{2}})|点\s*(?:(?P<half>半)|(?P<pm>{_N})\s*分?)?|时|(?=\s*[ap]\.?m(?![a-z])))"
+    rf"(?:\s*(?P<en>[ap])\.?m\.?(?![a-z]))?",
+    re.IGNORECASE,
 )
+_PERIOD_ONLY = re.compile(rf"^(?:{_PERIODS})(?!\s*(?:{_N}))")
+_BEFORE = re.compile(r"^(?:之前|以前|前)")
 _TOKEN_RE = re.compile(r"^\S+")
 
 
@@ -94,21 +99,48 @@ def parse_date(text: str, today: date) -> tuple[date, str]:
 
 
 def parse_time(text: str) -> tuple[time | None, str]:
-    """A time of day at the start of `text` (9:30, 21:00, 9点半, 下午3点) and the text after it;
-    (None, text) if the text does not start with one; DateError if it does but is invalid (25:00)."""
+    """A time of day at the start of `text` and the text after it; (None, text) if the text does not
+    start with one; DateError if it does but is invalid (25:00) or names a part of the day without
+    the hour (下午).
+
+    Rules: `9:30`, `21:00` as written (24-hour); `3pm`, `8:30pm`, `9am` (12am = 0 点, 12pm = 12 点);
+    凌晨/半夜 0–5 点 (12 点 = 0 点); 早上/早晨/上午 as written; 中午 1–5 点 = 13–17 点; 下午/傍晚/晚上 add 12
+    (晚上12点 = 23:59 of that day, its last minute). A bare `1点`–`6点` with no part of the day is the
+    afternoon (13–18 点) — office hours, nobody means 3 a.m.; write 凌晨3点 or 3:00 for that. A time
+    followed by 前/之前 (`3点前交材料`) is the time of the reminder, and the words stay in the note
+    whole (`3点前交材料`)."""
     s = _normal(text)
     m = _TIME_RE.match(s)
     if not m:
+        if _PERIOD_ONLY.match(s):
+            word = _PERIOD_ONLY.match(s).group()  # type: ignore[union-attr]
+            raise DateError(f"“{word}”没有写几点：请写具体时间，例如 {word}3点 或 15:00。")
         return None, s
     hour = _number(m["h"])
     minute = 30 if m["half"] else _number(m["mm"] or m["pm"] or "0")
-    if m["ampm"] in ("下午", "晚上", "傍晚") and hour < 12:
+    period, en = m["ampm"], (m["en"] or "").lower()
+    chinese_hour = m["mm"] is None and not en
+    if en:
+        if not 1 <= hour <= 12:
+            raise DateError(f"“{m.group().strip()}”不是有效的时间：am/pm 前写 1–12 点，例如 3pm、8:30pm。")
+        hour = hour % 12 + (12 if en == "p" else 0)
+    elif period in ("凌晨", "半夜"):
+        hour = 0 if hour == 12 else hour
+    elif period in ("下午", "傍晚", "晚上"):
+        if period == "晚上" and hour == 12 and minute == 0:
+            hour, minute = 23, 59
+        elif hour < 12:
+            hour += 12
+    elif period == "中午" and hour < 6:
         hour += 12
-    elif m["ampm"] == "中午" and hour < 6:
+    elif period is None and chinese_hour and 1 <= hour <= 6:
         hour += 12
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise DateError(f"“{m.group().strip()}”不是有效的时间：请写 0:00–23:59 之间的时刻，例如 9:30。")
-    return time(hour, minute), s[m.end():].strip()
+    rest = s[m.end():].strip()
+    if _BEFORE.match(rest):
+        rest = s.strip()
+    return time(hour, minute), rest
 
 
 def parse_when(text: str, today: date) -> When:

@@ -115,9 +115,18 @@ def _sent_via_this_bot(message: Message, bot_id: int) -> bool:
 
 
 # ---- handlers -----------------------------------------------------------------------------------
+# Commands that change what is stored: an edit of one is not applied (it would run the command twice).
+STATEFUL_COMMANDS = frozenset({"remind", "subscribe", "unsubscribe", "lead"})
+EDIT_NOT_APPLIED = "修改过的命令不会生效：请把改好的命令重新发送一条。"
+
+
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A registered slash command: the logic's reply."""
+    """A registered slash command: the logic's reply. An edited command that changes what is stored
+    (/remind, /subscribe, /unsubscribe, /lead) is not run again: a short note says so."""
     message = update.effective_message
+    if update.edited_message and command_name(message.text) in STATEFUL_COMMANDS:
+        await send_reply(message, Reply((EDIT_NOT_APPLIED,)), quote=True)
+        return
     reply = services(context).logic.command(command_name(message.text), " ".join(context.args or ()),
                                             origin(update), context.bot.username)
     await send_reply(message, reply, quote=True if update.edited_message else None)

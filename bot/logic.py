@@ -109,7 +109,11 @@ class Logic:
         return Reply((render.help_text(COMMANDS, self.style, bot_username),))
 
     def item(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
-        """/item N: the whole item, with ‹ prev / next › and subscribe buttons."""
+        """/item N: the whole item, with ‹ prev / next › and subscribe buttons (usage without N)."""
+        if not arg.strip():
+            lo, hi = self.index.plan().item_range
+            return Reply((self.style.esc(f"用法：/item 15 查看第 15 条全文（{lo}–{hi}，也可以写 十五、第15条；"
+                                         "/item 总体要求 查看总体要求）。"),))
         try:
             item = self._item(arg)
         except RefError as exc:

@@ -24,7 +24,7 @@ from .render import TEXT, Style, short_ref, split_message
 from .reminder_store import ALL, DEFAULT_AT, DEFAULT_LEADS, ITEM, SECTION, ReminderStore, Subscription
 from .replies import CANCEL, UNSUB, Button, Clock, Document, Keyboard, Origin, Reply, button_data
 from .replies import ITEM as ITEM_BUTTON
-from .schedule import Catalogue, Due, DueDate, day_end, local_moment
+from .schedule import Catalogue, Due, DueDate, day_end, leads_ahead, local_moment
 
 ALL_WORDS = {"all", "全部", "所有", "全部条目", "所有条目"}
 SCOPE_CODES = {ALL: 0, SECTION: 1, ITEM: 2}
@@ -101,7 +101,8 @@ class ReminderCommands:
         if target.scope == ITEM:
             item = target.plan.item(target.number)
             dates = self.catalogue.item_dates(target.plan.id, item.number)
-            text = rr.subscribe_item_text(item, target.plan, dates, today, new, leads, self.style)
+            text = rr.subscribe_item_text(item, target.plan, dates, today, new, leads, self.style,
+                                          ahead=self._ahead(origin), all_leads=self._all_leads(origin))
             buttons = ((Button(f"全文 {item.number}", button_data(ITEM_BUTTON, pos, item.number)),
                         Button("取消订阅", self._unsub_data(target.scope, pos, target.number))),)
             return Reply(tuple(split_message(text)), buttons)
@@ -112,7 +113,8 @@ class ReminderCommands:
         else:
             what, first = "全部条目（包括以后加入的计划）", None
         dates = self.catalogue.covered(target.scope, target.plan.id, target.number)
-        text = rr.subscribe_many_text(what, dates, today, new, leads, self.style, first_item=first)
+        text = rr.subscribe_many_text(what, dates, today, new, leads, self.style, first_item=first,
+                                      ahead=self._ahead(origin), all_leads=self._all_leads(origin))
         return Reply(tuple(split_message(text)), ((Button("取消订阅", self._unsub_data(target.scope, pos, target.number)),),))
 
     def unsubscribe(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
@@ -122,10 +124,16 @@ class ReminderCommands:
         now = self.clock()
         if _normal(arg).lower() in ALL_WORDS:
             n = self.book.unsubscribe_everything(origin.chat_id)
-            forgot = self.book.forget_chat_if_idle(origin.chat_id, now)
+            forgot = self.book.forget_chat_if_idle(origin.chat_id, now, self.today())
             if not n:
                 return self._text("你没有任何订阅。")
-            tail = "，也删除了本聊天的提醒设置和聊天编号。" if forgot else "。个人提醒（/reminders）不受影响。"
+            chat = self.book.chat(origin.chat_id)
+            if forgot:
+                tail = "，也删除了本聊天的提醒设置和聊天编号。"
+            elif chat is not None and chat.custom:
+                tail = "。本聊天的 /lead 设置保留（改回默认 /lead 7 1 09:00 后再 /unsubscribe all，就会删除聊天编号）。"
+            else:
+                tail = "。个人提醒（/reminders）不受影响。"
             return self._text(f"已取消全部 {n} 个订阅，不会再发时间节点提醒{tail}")
         try:
             target = self.target(arg)
@@ -148,7 +156,6 @@ class ReminderCommands:
         if not removed:
             return f"你没有订阅{name}。发送 /subscriptions 查看你的订阅。"
         still = [s for s in self.book.subscriptions(origin.chat_id) if self._covers(s, target)]
-        self.book.forget_chat_if_idle(origin.chat_id, self.clock())
         text = f"已取消订阅{name}。"
         if still:
             others = "、".join(rr.scope_name(s, self.catalogue.by_id, style) for s in still)
@@ -162,7 +169,7 @@ class ReminderCommands:
         pending = len(self.book.pending_reminders(origin.chat_id, now))
         rows = [(s, self.catalogue.covered(s.scope, s.plan, s.number)) for s in subs]
         text = rr.subscriptions_text(rows, self.catalogue.by_id, self.today(), self._leads_text(origin), pending,
-                                     self.style)
+                                     self.style, ahead=self._ahead(origin))
         buttons = [Button(f"取消 {self._short_name(s)}", self._unsub_data(s.scope, self._pos_of(s.plan), s.number))
                    for s in subs[:MAX_SUB_BUTTONS] if s.scope == ALL or s.plan in self.catalogue.by_id]
         return Reply(tuple(split_message(text)), _rows(buttons, 3))
@@ -234,16 +241,22 @@ class ReminderCommands:
         at = when.at or (chat.at if chat else DEFAULT_AT)
         due_at = local_moment(when.day, at, self.tz)
         if due_at <= now:
+            later = now.astimezone(self.tz) + timedelta(hours=1)
+            day = "今天" if later.date() == today else "明天"  # near midnight an hour later is tomorrow
             return self._text(f"今天 {at.strftime('%H:%M')} 已经过了，请写一个晚一点的时间，例如 "
-                              f"/remind {item.number} 今天 {(now.astimezone(self.tz) + timedelta(hours=1)).strftime('%H:%M')}。")
-        if len(self.book.pending_reminders(origin.chat_id, now)) >= MAX_PENDING:
+                              f"/remind {item.number} {day} {later.strftime('%H:%M')}。")
+        pending = self.book.pending_reminders(origin.chat_id, now)
+        note = when.rest[:MAX_NOTE_CHARS]
+        same = next((r for r in pending if (r.plan, r.item, r.local_date, r.local_time, r.note)
+                     == (item.plan, item.number, when.day, at.replace(second=0, microsecond=0), note)), None)
+        if same is None and len(pending) >= MAX_PENDING:
             return self._text(f"个人提醒最多 {MAX_PENDING} 个，请先用 /reminders 取消一些。")
-        reminder = self.book.add_reminder(origin.chat_id, item.plan, item.number, when.day, at, due_at,
-                                          day_end(when.day, self.tz), when.rest[:MAX_NOTE_CHARS], now)
+        reminder = same or self.book.add_reminder(origin.chat_id, item.plan, item.number, when.day, at, due_at,
+                                                  day_end(when.day, self.tz), note, now)
         pos = self._pos(self.index.plan(item.plan))
         buttons = ((Button(f"全文 {item.number}", button_data(ITEM_BUTTON, pos, item.number)),
                     Button("取消这个提醒", button_data(CANCEL, reminder.id))),)
-        return Reply((rr.remind_set_text(item, reminder, today, self.style),), buttons)
+        return Reply((rr.remind_set_text(item, reminder, today, self.style, exists=same is not None),), buttons)
 
     def reminders(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
         """/reminders: pending personal reminders, each with a cancel button."""
@@ -256,7 +269,6 @@ class ReminderCommands:
         """A 取消 button of /reminders: cancel, then show the list again in the same message."""
         now = self.clock()
         done = self.book.cancel_reminder(origin.chat_id, reminder_id, now)
-        self.book.forget_chat_if_idle(origin.chat_id, now)
         listing = self.reminders("", origin)
         return Reply(listing.messages[:1], listing.buttons, notice="已取消这个提醒" if done else "这个提醒已经不在了",
                      edit=True)
@@ -271,8 +283,9 @@ class ReminderCommands:
         leads: list[int] = []
         at = None
         for token in _normal(arg).replace(",", " ").replace("，", " ").replace("、", " ").split():
-            if _LEAD_DAYS.fullmatch(token) and int(token) <= MAX_LEAD_DAYS:
-                leads.append(int(token))
+            days = token.removesuffix("天").removesuffix("日")  # /lead 3天 1天
+            if _LEAD_DAYS.fullmatch(days) and int(days) <= MAX_LEAD_DAYS:
+                leads.append(int(days))
                 continue
             try:
                 parsed, rest = parse_time(token)
@@ -357,6 +370,17 @@ class ReminderCommands:
         if sub.scope == ALL:
             return True
         return sub.plan == target.plan.id and self.catalogue.section_of(target.plan.id, target.number) == sub.number
+
+    def _all_leads(self, origin: Origin) -> tuple[int, ...]:
+        chat = self.book.chat(origin.chat_id)
+        return chat.leads if chat else DEFAULT_LEADS
+
+    def _ahead(self, origin: Origin) -> rr.Ahead:
+        """A due date → the chat's lead times whose reminder is still to come (what will really be sent)."""
+        chat = self.book.chat(origin.chat_id)
+        leads, at = (chat.leads, chat.at) if chat else (DEFAULT_LEADS, DEFAULT_AT)
+        now = self.clock()
+        return lambda dd: leads_ahead(dd, leads, at, self.tz, now)
 
     def _leads_text(self, origin: Origin) -> str:
         return rr.leads_text(self.book.chat(origin.chat_id), DEFAULT_LEADS, DEFAULT_AT)

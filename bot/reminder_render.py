@@ -6,10 +6,10 @@ Every piece of dynamic text goes through `Style.esc`; dates are shown as 2026-12
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Sequence
+from typing import Callable, Sequence
 
 from corpus import Deadline, Item, Plan, Section
-from corpus.deadlines import PLAN_YEAR_END
+from corpus.deadlines import NAMED_EVENT, PLAN_YEAR_END
 
 from .dates import days_until, weekday
 from .reminder_store import ALL, SECTION, Chat, PersonalReminder, Subscription
@@ -17,6 +17,27 @@ from .render import Style, provenance, short_ref
 from .schedule import DueDate
 
 LIST_LIMIT = 12  # due dates listed at most in one subscribe reply
+Ahead = Callable[[DueDate], Sequence[int]]  # a due date → its lead times whose reminder is still to come
+
+
+def _all_ahead(dd: DueDate) -> Sequence[int]:
+    return (-1,)  # "every lead time": callers that do not say (no clock) promise nothing less
+
+
+def lead_words(leads: Sequence[int]) -> str:
+    """`前 7 天、前 1 天` (当天 for 0)."""
+    return "、".join("当天" if n == 0 else f"前 {n} 天" for n in leads)
+
+
+def reminder_note(dd: DueDate, ahead: Ahead, all_leads: Sequence[int]) -> str:
+    """After an upcoming date: nothing when every lead time is still to come, else which are left, or
+    that none is (the date brings no reminder)."""
+    left = ahead(dd)
+    if left == (-1,) or tuple(left) == tuple(all_leads):
+        return ""
+    if not left:
+        return " ⚠️ 提醒时间已过，这个日期不会再提醒"
+    return f" ⚠️ 只剩{lead_words(left)}的提醒"
 
 
 def day_text(day: date) -> str:
@@ -36,19 +57,19 @@ def due_date_label(dd: DueDate, style: Style) -> str:
     return "、".join(deadline_label(d, style) for d in dd.deadlines)
 
 
-def due_line(dd: DueDate, today: date, style: Style, *, item: bool = False) -> str:
-    """`2022-12-31 “今明两年”（已过）` or `… （还有 37 天）`; with `item`, the item number too."""
+def due_line(dd: DueDate, today: date, style: Style, *, item: bool = False, note: str = "") -> str:
+    """`2022-12-31 “今明两年”（已过）` or `… （还有 37 天）`; with `item`, the item number too; `note`
+    after it (which reminders are left)."""
     where = f"第{dd.item}条 " if item else ""
     when = "已过" if dd.date < today else days_until(dd.date, today)
-    return f"· {dd.date.isoformat()} {where}{due_date_label(dd, style)}（{when}）"
+    return f"· {dd.date.isoformat()} {where}{due_date_label(dd, style)}（{when}）{note}"
 
 
 def leads_text(chat: Chat | None, default_leads: Sequence[int], default_at: time) -> str:
     """`前 7 天、1 天的 09:00` (当天 for 0)."""
     leads = chat.leads if chat else tuple(default_leads)
     at = chat.at if chat else default_at
-    parts = ["当天" if n == 0 else f"前 {n} 天" for n in leads]
-    return f"截止日{'、'.join(parts)}的 {at.strftime('%H:%M')}"
+    return f"截止日{lead_words(leads)}的 {at.strftime('%H:%M')}"
 
 
 def scope_name(sub: Subscription, plans: dict[str, Plan], style: Style) -> str:
@@ -64,28 +85,46 @@ def scope_name(sub: Subscription, plans: dict[str, Plan], style: Style) -> str:
     return f"第{sub.number}条 {style.esc(plan.item(sub.number).title)}"
 
 
-def passed_note(dates: Sequence[DueDate], today: date, style: Style, *, whose: str = "") -> str:
-    """What a subscription can still bring: the next date, or that every date has passed."""
+def passed_note(dates: Sequence[DueDate], today: date, style: Style, *, whose: str = "",
+                ahead: Ahead = _all_ahead) -> str:
+    """What a subscription can still bring: the next date that brings a reminder (a nearer date whose
+    reminder times have passed is named as such), or that every date has passed."""
     upcoming = [d for d in dates if d.date >= today]
     if not dates:
         return f"{whose}没有写明日期"
     if upcoming:
-        nxt = upcoming[0]
-        return f"下一个：{nxt.date.isoformat()} 第{nxt.item}条 {due_date_label(nxt, style)}（{days_until(nxt.date, today)}）"
+        def shown(d: DueDate) -> str:
+            return f"{d.date.isoformat()} 第{d.item}条 {due_date_label(d, style)}（{days_until(d.date, today)}）"
+        reminded = [d for d in upcoming if ahead(d)]
+        if reminded and reminded[0] is upcoming[0]:
+            return f"下一个：{shown(upcoming[0])}"
+        text = f"最近的日期 {shown(upcoming[0])} 提醒时间已过，不会再提醒"
+        return text + (f"；下一个提醒：{shown(reminded[0])}" if reminded else "；之后没有会提醒的日期")
     last = max(d.date for d in dates)
     return f"{whose}日期都已过去，最后一个是 {last.isoformat()}"
 
 
+def _will_remind(upcoming: Sequence[DueDate], leads: str, ahead: Ahead, all_leads: Sequence[int]) -> str:
+    """What the subscription brings for its upcoming dates: only the reminders that will be sent."""
+    if any(ahead(d) for d in upcoming):
+        marked = any(reminder_note(d, ahead, all_leads) for d in upcoming)
+        tail = "（标了 ⚠️ 的日期只发还没过的提醒）" if marked else ""
+        return f"会在{leads} 提醒你{tail}（/lead 可以修改）。"
+    return "这些日期的提醒时间都已过，不会再发提醒（想在自己定的时间收到提醒：/remind）。"
+
+
 def subscribe_item_text(item: Item, plan: Plan, dates: Sequence[DueDate], today: date, new: bool, leads: str,
-                        style: Style) -> str:
-    """/subscribe 15: what was recorded, the item's dates with their source, and what will happen."""
+                        style: Style, *, ahead: Ahead = _all_ahead, all_leads: Sequence[int] = ()) -> str:
+    """/subscribe 15: what was recorded, the item's dates with their source, and what will happen
+    (only reminders still to come are promised)."""
     head = "🔔 已订阅：" if new else "🔔 你已经订阅过："
     lines = [head + style.bold(item.ref), "", style.bold("时间节点")]
-    lines += [due_line(d, today, style) for d in dates] or ["（这一条没有写明日期）"]
+    lines += [due_line(d, today, style, note=reminder_note(d, ahead, all_leads) if d.date >= today else "")
+              for d in dates] or ["（这一条没有写明日期）"]
     lines.append("")
     upcoming = [d for d in dates if d.date >= today]
     if upcoming:
-        lines.append(f"会在{leads} 提醒你（/lead 可以修改）。")
+        lines.append(_will_remind(upcoming, leads, ahead, all_leads))
     else:
         last = max((d.date for d in dates), default=None)
         if last is not None:
@@ -98,17 +137,19 @@ def subscribe_item_text(item: Item, plan: Plan, dates: Sequence[DueDate], today:
 
 
 def subscribe_many_text(what: str, dates: Sequence[DueDate], today: date, new: bool, leads: str, style: Style,
-                        *, first_item: int | None = None) -> str:
+                        *, first_item: int | None = None, ahead: Ahead = _all_ahead,
+                        all_leads: Sequence[int] = ()) -> str:
     """/subscribe 三 or /subscribe all (`first_item` None): a summary of the dates it covers and what will
-    happen."""
+    happen (only reminders still to come are promised)."""
     head = "🔔 已订阅：" if new else "🔔 你已经订阅过："
     upcoming = [d for d in dates if d.date >= today]
     lines = [head + style.bold(what), f"共 {len(dates)} 个时间节点，还没到的 {len(upcoming)} 个。"]
     if upcoming:
-        lines += [due_line(d, today, style, item=True) for d in upcoming[:LIST_LIMIT]]
+        lines += [due_line(d, today, style, item=True, note=reminder_note(d, ahead, all_leads))
+                  for d in upcoming[:LIST_LIMIT]]
         if len(upcoming) > LIST_LIMIT:
             lines.append(f"……还有 {len(upcoming) - LIST_LIMIT} 个（/subscriptions 查看下一个）")
-        lines.append(f"会在{leads} 提醒你（/lead 可以修改）。")
+        lines.append(_will_remind(upcoming, leads, ahead, all_leads))
     else:
         lines.append(passed_note(dates, today, style, whose="这些条目的") + "，不会再发提醒。")
         if first_item is None:  # everything: plans added later too
@@ -121,7 +162,7 @@ def subscribe_many_text(what: str, dates: Sequence[DueDate], today: date, new: b
 
 
 def subscriptions_text(subs: Sequence[tuple[Subscription, Sequence[DueDate]]], plans: dict[str, Plan],
-                       today: date, leads: str, pending: int, style: Style) -> str:
+                       today: date, leads: str, pending: int, style: Style, *, ahead: Ahead = _all_ahead) -> str:
     """/subscriptions: each subscription with its next date (or that its dates have passed)."""
     if not subs:
         lines = ["还没有订阅。发送 /subscribe 15 订阅第 15 条，/subscribe 三 订阅第三部分，/subscribe all 订阅全部。"]
@@ -129,7 +170,7 @@ def subscriptions_text(subs: Sequence[tuple[Subscription, Sequence[DueDate]]], p
         lines = [style.bold("你的订阅"), f"提醒时间：{leads}（/lead 修改）", ""]
         for sub, dates in subs:
             lines.append(f"· {scope_name(sub, plans, style)}")
-            lines.append(f"  {passed_note(dates, today, style)}")
+            lines.append(f"  {passed_note(dates, today, style, ahead=ahead)}")
     if pending:
         lines += ["", f"个人提醒：{pending} 个（/reminders 查看）"]
     return "\n".join(lines)
@@ -184,10 +225,11 @@ def item_ranges(numbers: Sequence[int]) -> str:
     return f"第 {'、'.join(runs)} 条"
 
 
-def remind_set_text(item: Item, reminder: PersonalReminder, today: date, style: Style) -> str:
-    """/remind: what was set."""
+def remind_set_text(item: Item, reminder: PersonalReminder, today: date, style: Style, *, exists: bool = False) -> str:
+    """/remind: what was set (or, with `exists`, that the same reminder is already pending)."""
     note = f"\n备注：{style.esc(reminder.note)}" if reminder.note else ""
-    return (f"⏰ 好的：{day_text(reminder.local_date)}{reminder.local_time.strftime('%H:%M')} 提醒你看 "
+    head = "⏰ 这个提醒已经设过了，不会重复发送：" if exists else "⏰ 好的："
+    return (f"{head}{day_text(reminder.local_date)}{reminder.local_time.strftime('%H:%M')} 提醒你看 "
             f"{style.bold(short_ref(item))}（{days_until(reminder.local_date, today)}）。{note}\n"
             "发送 /reminders 查看或取消。")
 
@@ -214,8 +256,12 @@ def lead_text(chat: Chat | None, leads: str, tz_name: str, changed: bool) -> str
 
 def deadline_reminder_text(item: Item, plan: Plan, dd: DueDate, today: date, style: Style) -> str:
     """A reminder of a due date: how far away, the item, what is due and the plan's words."""
-    lines = [f"⏰ {days_until(dd.date, today)}截止：{day_text(dd.date)}", f"📌 {style.bold(item.ref)}",
-             f"时间节点：{due_date_label(dd, style)}"]
+    if all(d.rule == NAMED_EVENT for d in dd.deadlines):  # 推普周…: the event's last day, not a deadline
+        lines = [f"⏰ {days_until(dd.date, today)}活动结束：{day_text(dd.date)}", f"📌 {style.bold(item.ref)}",
+                 f"活动：{due_date_label(dd, style)}（这一天是活动日期的最后一天）"]
+    else:
+        lines = [f"⏰ {days_until(dd.date, today)}截止：{day_text(dd.date)}", f"📌 {style.bold(item.ref)}",
+                 f"时间节点：{due_date_label(dd, style)}"]
     for d in dd.deadlines:
         if d.rule != PLAN_YEAR_END:
             lines.append(f"原文：“{style.esc(_cut(d.phrase, 300))}”")

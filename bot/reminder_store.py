@@ -2,7 +2,8 @@
 
 Unlike the question log, these tables hold the real chat id: a reminder has to be sent to it. Only
 chats that subscribe, set a reminder or change their lead times get a row, and `/unsubscribe all`
-with no personal reminder left deletes it again (`forget_chat_if_idle`).
+with no personal reminder left and default /lead settings deletes it again (`forget_chat_if_idle`;
+delivery rows of dates not yet over stay, so a resubscription cannot resend a reminder).
 
 A delivery row exists per (chat, key) — the key names a deadline and a lead time (`d:<uid>:7`) or a
 personal reminder (`r:12`) — so a reminder is sent at most once. Its state moves
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable
 
 import sqlite_utils
@@ -257,17 +258,37 @@ class ReminderStore:
         return chat
 
     def move_chat(self, old: int, new: int, now: datetime) -> None:
-        """A group became a supergroup with a new id: carry its settings, subscriptions and reminders over."""
-        if self.chat(old) is None or self.chat(new) is not None:
+        """A group became a supergroup with a new id: carry its settings, subscriptions and reminders over.
+        If the supergroup already uses reminders, the group's subscriptions, reminders and delivery rows
+        are merged into it (what the supergroup already has wins) and the group's row is deleted."""
+        if self.chat(old) is None or old == new:
             return
         with self.db.atomic():
             self.db.execute("PRAGMA defer_foreign_keys = ON")  # children follow within this transaction
-            self.db.execute("update chats set chat_id = ?, updated_at = ? where chat_id = ?", [new, iso(now), old])
-            for table in ("subscriptions", "personal_reminders", "deliveries"):
-                self.db.execute(f"update {table} set chat_id = ? where chat_id = ?", [new, old])
+            if self.chat(new) is None:
+                self.db.execute("update chats set chat_id = ?, updated_at = ? where chat_id = ?", [new, iso(now), old])
+                for table in ("subscriptions", "personal_reminders", "deliveries"):
+                    self.db.execute(f"update {table} set chat_id = ? where chat_id = ?", [new, old])
+                return
+            self.db.execute("insert or ignore into subscriptions (chat_id, plan, scope, number, created_at) "
+                            "select ?, plan, scope, number, created_at from subscriptions where chat_id = ?", [new, old])
+            self.db.execute("update personal_reminders set chat_id = ? where chat_id = ?", [new, old])
+            cols = ("key, kind, plan, item, deadline, lead, due_at, state, attempts, next_attempt_at, claimed_at, "
+                    "finished_at, message_id, error")
+            self.db.execute(f"insert or ignore into deliveries (chat_id, {cols}) select ?, {cols} from deliveries "
+                            "where chat_id = ?", [new, old])
+            for table in ("subscriptions", "deliveries", "chats"):
+                self.db.execute(f"delete from {table} where chat_id = ?", [old])
+            self.db.execute("update chats set updated_at = ? where chat_id = ?", [iso(now), new])
 
-    def forget_chat_if_idle(self, chat_id: int, now: datetime) -> bool:
-        """Delete the chat's row (its real id) when it has no subscription and no pending reminder."""
+    def forget_chat_if_idle(self, chat_id: int, now: datetime, today: date | None = None) -> bool:
+        """After `/unsubscribe all`: delete the chat's row (its real id, its settings), subscriptions and
+        reminders when it has no subscription, no pending reminder and default /lead settings.
+        Delivery rows of deadlines not yet over (local `today` or later; without `today`, any from the
+        day before `now` on) are kept, so a resubscription cannot send a reminder a second time."""
+        chat = self.chat(chat_id)
+        if chat is None or chat.custom:
+            return False
         busy = self.db.execute(
             "select (select count(*) from subscriptions where chat_id = :c) + "
             "(select count(*) from personal_reminders where chat_id = :c and cancelled_at is null "
@@ -276,8 +297,11 @@ class ReminderStore:
             {"c": chat_id, "now": iso(now)}).fetchone()[0]
         if busy:
             return False
+        keep_from = (today or (now.astimezone(timezone.utc).date() - timedelta(days=1))).isoformat()
         with self.db.atomic():
-            for table in ("deliveries", "personal_reminders", "subscriptions", "chats"):
+            self.db.execute("delete from deliveries where chat_id = ? and (kind != 'deadline' or deadline < ?)",
+                            [chat_id, keep_from])
+            for table in ("personal_reminders", "subscriptions", "chats"):
                 self.db.execute(f"delete from {table} where chat_id = ?", [chat_id])
         return True
 
@@ -439,11 +463,12 @@ class ReminderStore:
         return cur.rowcount
 
     def finish(self, chat_id: int, key: str, state: str, now: datetime, *, message_id: int | None = None,
-               error: str = "", retry_at: datetime | None = None) -> None:
-        """Record how a claimed send ended: sent, retry (at `retry_at`), failed or unconfirmed."""
+               error: str = "", retry_at: datetime | None = None, claimed_only: bool = False) -> None:
+        """Record how a claimed send ended: sent, retry (at `retry_at`), failed or unconfirmed
+        (`claimed_only`: only if the row is still `sending` — not a row another send already finished)."""
         self.db.execute(
             "update deliveries set state = ?, finished_at = ?, message_id = ?, error = ?, next_attempt_at = ? "
-            "where chat_id = ? and key = ?",
+            "where chat_id = ? and key = ?" + (" and state = 'sending'" if claimed_only else ""),
             [state, iso(now), message_id, error, iso(retry_at) if retry_at else None, chat_id, key])
 
     def release_unfinished(self, now: datetime) -> list[Delivery]:

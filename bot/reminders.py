@@ -278,7 +278,7 @@ class ReminderService:
             report.blocked += 1
         elif result.outcome == MOVED and result.new_chat_id is not None:
             self.book.move_chat(chat, result.new_chat_id, now)
-            self.book.finish(result.new_chat_id, key, RETRY, now, error=result.error, retry_at=now)
+            self.book.finish(result.new_chat_id, key, RETRY, now, error=result.error, retry_at=now, claimed_only=True)
             report.retry += 1
         elif result.outcome in (FLOOD, TRANSIENT):
             attempts = due.attempts + 1

@@ -84,6 +84,12 @@ def day_end(day: date, tz: tzinfo) -> datetime:
     return local_moment(day + timedelta(days=1), time(0, 0), tz)
 
 
+def leads_ahead(dd: DueDate, leads: Iterable[int], at: time, tz: tzinfo, now: datetime) -> tuple[int, ...]:
+    """The lead times of a due date whose reminder is still to come at `now` (a subscription made now
+    brings exactly these: reminders that fell due before it are never sent)."""
+    return tuple(lead for lead in leads if local_moment(dd.date - timedelta(days=lead), at, tz) >= now)
+
+
 class Catalogue:
     """The due dates of every plan, extracted once, and which section each item belongs to."""
 

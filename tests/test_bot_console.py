@@ -77,14 +77,15 @@ def test_a_slash_before_chinese_text_is_a_question_as_in_telegram(console, line)
 
 
 def test_a_number_presses_a_button_only_while_buttons_are_shown_otherwise_it_opens_the_item(console):
-    assert "（没有编号 15 的按钮（1–7））" in console("15")  # the greeting's seven section buttons
+    assert ITEM_15 in console("15")  # the greeting shows seven section buttons: 15 is not one of them
+    assert "没有编号" not in console("15")
     out = console("/help", "15")  # /help shows no buttons
     assert ITEM_15 in out.split("/help")[-1]
 
 
 def test_a_superscript_or_very_long_number_is_not_taken_for_a_button(console):
     out = console("学前教育有什么新政策？", "²", "9" * 5000)
-    assert "（没有编号 99999999 的按钮" in out and "Traceback" not in out
+    assert "没有编号" not in out and "Traceback" not in out
 
 
 def test_reminder_commands_work_offline_and_a_calendar_is_described(console):

@@ -86,6 +86,11 @@ async def test_item_with_a_bad_number_names_the_valid_range(bot):
     assert "1–33" in only(await bot.say(ALICE, "/item 99")).text
 
 
+async def test_item_without_a_number_answers_with_its_usage(bot):
+    text = only(await bot.say(ALICE, "/item")).text
+    assert text.startswith("用法：/item 15 查看第 15 条全文（1–33") and "（空）" not in text
+
+
 async def test_item_navigation_edits_the_card_in_place(bot, fake):
     card = only(await bot.say(ALICE, "/item 15"))
     calls = no_errors(await bot.press(card.message, dict(card.buttons)["16 ›"]))

@@ -124,6 +124,26 @@ async def test_a_group_subscribes_as_a_group(bot, fake, store):
 
 
 # ---- the 2021 plan seen from 2026 -----------------------------------------------------------------
+async def test_subscribe_promises_only_the_reminders_still_to_come(clocked_bot, fake_clock, store):
+    fake_clock.set(datetime(2021, 12, 27, 12, 0, tzinfo=timezone.utc))  # 7 days before 12-31 has passed
+    text = only(no_errors(await clocked_bot.say(ALICE, "/subscribe 15"))).text
+    assert "· 2021-12-31 年度任务（还有 4 天） ⚠️ 只剩前 1 天的提醒" in text
+    assert "· 2022-12-31 “今明两年”（还有 369 天）\n" in text  # both lead times still ahead: no mark
+    assert "会在截止日前 7 天、前 1 天的 09:00 提醒你（标了 ⚠️ 的日期只发还没过的提醒）" in text
+    fake_clock.set(datetime(2021, 12, 31, 3, 0, tzinfo=timezone.utc))  # 11:00 on the day itself
+    text = only(no_errors(await clocked_bot.say(BOB, "/subscribe 十五"))).text
+    assert "· 2021-12-31 年度任务（今天） ⚠️ 提醒时间已过，这个日期不会再提醒" in text
+    listing = only(no_errors(await clocked_bot.say(BOB, "/subscriptions"))).text
+    assert ("最近的日期 2021-12-31 第15条 年度任务（今天） 提醒时间已过，不会再提醒；"
+            "下一个提醒：2022-12-31 第15条 “今明两年”（还有 365 天）") in listing
+
+
+async def test_subscribe_says_so_when_no_upcoming_date_will_bring_a_reminder(clocked_bot, fake_clock):
+    fake_clock.set(datetime(2022, 12, 31, 3, 0, tzinfo=timezone.utc))  # the last date, after its reminders
+    text = only(no_errors(await clocked_bot.say(ALICE, "/subscribe 15"))).text
+    assert "这些日期的提醒时间都已过，不会再发提醒" in text and "会在截止日前" not in text
+
+
 async def test_subscribing_to_a_past_item_says_plainly_that_its_dates_have_passed(clocked_bot, fake_clock, store):
     fake_clock.set(LATE)
     text = only(no_errors(await clocked_bot.say(ALICE, "/subscribe 15"))).text
@@ -188,6 +208,35 @@ async def test_remind_sets_a_personal_reminder_and_reminders_cancels_it(clocked_
     assert [x.local_date.isoformat() for x in store.reminders.pending_reminders(ALICE, LATE)] == ["2027-03-01"]
 
 
+async def test_an_edited_reminder_command_is_not_applied_and_the_user_is_told(clocked_bot, fake, fake_clock, store):
+    fake_clock.set(LATE)
+    first = fake.message(ALICE, "/remind 15 12月1日 9:30 交材料")
+    no_errors(await clocked_bot.deliver())
+    for command in ("/remind 15 12月2日 9:30 交材料", "/subscribe 15", "/unsubscribe all", "/lead 3 1"):
+        fake.edit(first, command)
+        call = only(no_errors(await clocked_bot.deliver()))
+        assert "修改过的命令不会生效：请把改好的命令重新发送一条。" in call.text
+    assert [r.local_date.isoformat() for r in store.reminders.pending_reminders(ALICE, LATE)] == ["2026-12-01"]
+    assert subs(store) == [] and store.reminders.chat(ALICE).custom is False
+
+
+async def test_an_edited_read_only_command_is_answered_again(clocked_bot, fake):
+    first = fake.message(ALICE, "/deadlines 14")
+    await clocked_bot.deliver()
+    fake.edit(first, "/deadlines 15")
+    assert "15. 推动高等教育提质创新发展" in only(no_errors(await clocked_bot.deliver())).text
+
+
+async def test_the_same_personal_reminder_is_not_stored_twice(clocked_bot, fake_clock, store):
+    fake_clock.set(LATE)
+    only(no_errors(await clocked_bot.say(ALICE, "/remind 15 12月1日 9:30 交材料")))
+    again = only(no_errors(await clocked_bot.say(ALICE, "/remind 十五 2026-12-01 09:30 交材料")))
+    assert again.text.startswith("⏰ 这个提醒已经设过了，不会重复发送：2026-12-01（周二）09:30")
+    assert len(store.reminders.pending_reminders(ALICE, LATE)) == 1
+    no_errors(await clocked_bot.say(ALICE, "/remind 15 12月1日 9:30 另一件事"))  # another note: another reminder
+    assert len(store.reminders.pending_reminders(ALICE, LATE)) == 2
+
+
 async def test_a_date_without_a_year_is_the_next_such_date(clocked_bot, fake_clock, store):
     fake_clock.set(LATE)
     assert "2027-11-01" in only(await clocked_bot.say(ALICE, "/remind 15 11月1日")).text
@@ -231,6 +280,20 @@ async def test_lead_changes_the_days_and_time_of_this_chat_only(bot, store):
     chat = store.reminders.chat(ALICE)
     assert (chat.leads, chat.at) == ((0,), time(8, 30))
     assert "当天的 08:30" in only(await bot.say(ALICE, "/subscribe 15")).text
+
+
+async def test_lead_days_may_be_written_with_tian(bot, store):
+    assert only(no_errors(await bot.say(ALICE, "/lead 3天 1日 08:30"))).text.startswith(
+        "好的，在截止日前 3 天、前 1 天的 08:30")
+    assert store.reminders.chat(ALICE).leads == (3, 1)
+
+
+async def test_too_late_today_near_midnight_suggests_tomorrow(clocked_bot, fake_clock):
+    fake_clock.set(datetime(2026, 11, 24, 15, 30, tzinfo=timezone.utc))  # 23:30 in Shanghai
+    text = only(no_errors(await clocked_bot.say(ALICE, "/remind 15 今天 23:00"))).text
+    assert "今天 23:00 已经过了" in text and "/remind 15 明天 00:30" in text
+    fake_clock.set(datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc))  # 14:00: an hour later is still today
+    assert "/remind 15 今天 15:00" in only(await clocked_bot.say(ALICE, "/remind 15 今天 13:00")).text
 
 
 # ---- calendars ------------------------------------------------------------------------------------

@@ -63,6 +63,30 @@ def test_a_time_that_cannot_be_is_an_error_and_text_that_is_no_time_is_left_alon
     assert parse_time("交材料") == (None, "交材料")
 
 
+@pytest.mark.parametrize(("text", "at", "rest"), [
+    ("凌晨3点", time(3), ""), ("半夜12点", time(0), ""), ("早上7点半", time(7, 30), ""),
+    ("3pm", time(15), ""), ("8:30pm", time(20, 30), ""), ("9am", time(9), ""), ("12am", time(0), ""),
+    ("12pm", time(12), ""), ("3pm开会", time(15), "开会"), ("8:30 PM 交材料", time(20, 30), "交材料"),
+    ("晚上12点", time(23, 59), ""),  # the last minute of that day, not noon
+    ("3点", time(15), ""), ("6点", time(18), ""), ("7点", time(7), ""),  # bare 1–6 点: the afternoon
+    ("3:00", time(3), ""),  # a clock time is taken as written
+    ("3点前交材料", time(15), "3点前交材料"),  # "before 3": the words stay whole in the note
+])
+def test_parts_of_the_day_am_pm_and_bare_afternoon_hours(text, at, rest):
+    assert parse_time(text) == (at, rest)
+
+
+@pytest.mark.parametrize("text", ["下午", "下午 交材料", "晚上"])
+def test_a_part_of_the_day_without_the_hour_asks_for_it(text):
+    with pytest.raises(DateError, match="没有写几点：请写具体时间"):
+        parse_time(text)
+
+
+def test_13pm_is_not_a_time():
+    with pytest.raises(DateError, match="am/pm 前写 1–12 点"):
+        parse_time("13pm")
+
+
 def test_date_time_and_note_in_one_go():
     w = parse_when("12月1日 9:30 交材料给 教务处", TODAY)
     assert (w.day, w.at, w.rest) == (date(2026, 12, 1), time(9, 30), "交材料给 教务处")

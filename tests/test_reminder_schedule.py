@@ -258,3 +258,16 @@ async def test_a_lead_time_added_later_does_not_repeat_a_date_already_reminded_o
     assert [(s.what, s.at) for s in sender.sent] == [
         ((1, "2027-03-31", "还有 7 天"), local(2027, 3, 24)), ((1, "2027-03-31", "还有 3 天"), local(2027, 3, 28)),
     ]
+
+
+def test_a_reminder_of_a_dated_event_names_the_event_not_a_deadline(index):
+    from bot import reminder_render as rr
+    from bot.render import TEXT
+    from bot.schedule import Catalogue
+    from corpus.deadlines import NAMED_EVENT
+
+    plan = index.plan()
+    dd = next(d for d in Catalogue((plan,)).dates if all(x.rule == NAMED_EVENT for x in d.deadlines))
+    text = rr.deadline_reminder_text(plan.item(dd.item), plan, dd, dd.date - timedelta(days=1), TEXT)
+    assert text.startswith(f"⏰ 明天活动结束：{dd.date.isoformat()}")
+    assert "截止" not in text and "（这一天是活动日期的最后一天）" in text

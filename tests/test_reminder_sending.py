@@ -334,3 +334,53 @@ async def test_a_reminder_that_cannot_be_rendered_is_recorded_as_failed_and_the_
         report = await service.check()
     assert (report.sent, report.failed) == (2, 1) and "could not be rendered" in caplog.text
     assert store.reminders.deliveries(CHATS[1])[0].state == FAILED
+
+
+# ---- leaving and coming back ---------------------------------------------------------------------
+async def test_unsubscribing_all_and_subscribing_again_does_not_resend_a_sent_reminder(store):
+    clock, sender, service, commands = setup(store, chats=[3001])
+    await service.check()
+    assert len(sender.to(3001)) == 1
+    me = Origin(3001, 3001)
+    assert "聊天编号" in commands.unsubscribe("all", me).messages[0]  # forgotten: no settings of its own
+    commands.subscribe("1", me)  # in the same minute as the reminder it already had
+    assert (await service.check()).due == 0
+    assert len(sender.to(3001)) == 1
+
+
+async def test_unsubscribing_one_item_or_cancelling_a_reminder_keeps_the_chats_settings(store):
+    clock, sender, service, commands = setup(store, chats=[3001])
+    me = Origin(3001, 3001)
+    commands.lead("3 1 08:30", me)
+    commands.remind("2 2027-05-01", me)
+    commands.unsubscribe("1", me)
+    (r,) = store.reminders.pending_reminders(3001, clock())
+    commands.cancel_press(me, r.id)
+    chat = store.reminders.chat(3001)
+    assert chat is not None and (chat.leads, chat.at.strftime("%H:%M")) == ((3, 1), "08:30")
+    text = commands.unsubscribe("all", me).messages[0]  # nothing left, but /lead was changed: kept
+    assert "你没有任何订阅" in text and store.reminders.chat(3001).custom
+    commands.subscribe("1", me)
+    assert "本聊天的 /lead 设置保留" in commands.unsubscribe("all", me).messages[0]
+    commands.lead("7 1 09:00", me)
+    commands.subscribe("1", me)
+    assert "聊天编号" in commands.unsubscribe("all", me).messages[0]
+    assert store.reminders.chat(3001) is None
+
+
+async def test_a_group_moved_to_a_supergroup_that_already_uses_the_bot_is_merged_into_it(store):
+    group, supergroup = -3001, -1003001
+    clock, sender, service, commands = setup(store, chats=[group])
+    commands.subscribe("3", Origin(supergroup, 1))  # the supergroup had subscribed on its own (another item)
+    commands.remind("2 2027-05-01", Origin(group, 1))
+    sender.script[group] = [SendResult(MOVED, error="Group migrated to supergroup", new_chat_id=supergroup)]
+    report = await service.check()
+    assert report.retry == 1 and sender.to(supergroup) == []
+    assert store.reminders.chat(group) is None and store.reminders.deliveries(group) == []
+    assert [(s.scope, s.number) for s in store.reminders.subscriptions(supergroup)] == [("item", 1), ("item", 3)]
+    assert len(store.reminders.pending_reminders(supergroup, clock())) == 1
+    (d,) = store.reminders.deliveries(supergroup)
+    assert d.state == RETRY  # not left `sending`: the next check sends it to the supergroup
+    await service.check()
+    assert [s.what[:2] for s in sender.to(supergroup)] == [(1, "2027-03-31")]
+    assert store.reminders.deliveries(supergroup)[0].state == SENT
