@@ -89,7 +89,7 @@ def build_application(settings: Settings, index: Index, store: Store, clock: Clo
     logic = Logic(index, store, clock, HTML, settings.tzinfo)
     schedule = Schedule(logic.reminders.catalogue, store.reminders, settings.tzinfo)
     reminders = ReminderService(schedule, clock, logic.reminders.compose, TelegramSender(application.bot),
-                                rate=settings.reminder_rate)
+                                digest=logic.reminders.compose_digest, rate=settings.reminder_rate)
     application.bot_data[SERVICES] = Services(settings, logic, reminders)
     add_handlers(application)
     return application

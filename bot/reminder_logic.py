@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from functools import cached_property, lru_cache
+from typing import Sequence
 
 from corpus import Item, Plan
 from corpus.deadlines import to_ics
@@ -33,6 +34,7 @@ MAX_LEAD_DAYS = 90
 MAX_NOTE_CHARS = 200
 MAX_PENDING = 50  # personal reminders per chat
 MAX_SUB_BUTTONS = 30
+DIGEST_BUTTONS = 8  # [查看全文 N] under a digest at most
 _CN_NUMERAL = re.compile(r"[一二三四五六七八九十]+")
 _SECTION_HINT = re.compile(r"部分|^section|^part|、$", re.IGNORECASE)
 _LEAD_DAYS = re.compile(r"\d{1,3}")
@@ -319,6 +321,45 @@ class ReminderCommands:
         buttons: Keyboard = ((Button("查看全文", button_data(ITEM_BUTTON, self._pos(plan), item.number)),),) \
             if plan is not None and item is not None else ()
         return Reply((text,), buttons)
+
+    def compose_digest(self, group: Sequence[Due]) -> Reply:
+        """Several reminders of one chat, date and lead time as one message (split only past Telegram's
+        limit): a line per item, [查看全文 N] for the first few, and a cancel button per subscription that
+        brought them, naming what it cancels. One reminder alone keeps its own message."""
+        if len(group) == 1:
+            return self.compose(group[0])
+        rows: list[tuple[Item, Plan, DueDate]] = []
+        subs: list[Subscription] = []
+        for due in group:
+            plan = self.catalogue.by_id.get(due.plan)
+            item = self._plan_item(due.plan, due.item)
+            if plan is None or item is None or due.due_date is None:
+                continue  # a plan or item no longer shipped: nothing to show for it
+            rows.append((item, plan, due.due_date))
+            if due.subscription is not None and due.subscription not in subs:
+                subs.append(due.subscription)
+        if not rows:
+            raise KeyError(f"no item of this digest is known: {group[0].key}…")
+        order = {p.id: i for i, p in enumerate(self.index.plans)}
+        rows.sort(key=lambda r: (order.get(r[1].id, len(order)), r[1].id, r[0].number))
+        rest = len(rows) - DIGEST_BUTTONS
+        more = (f"其余 {rest} 条：发送条目编号（如 {rows[-1][0].number}）看全文，/deadlines 查看全部日期。"
+                if rest > 0 else "")
+        text = rr.digest_text(rows, self.today(), self.style, more=more)
+        items = [Button(f"查看全文 {item.number}", button_data(ITEM_BUTTON, self._pos(plan), item.number))
+                 for item, plan, _ in rows[:DIGEST_BUTTONS]]
+        cancels = [Button(self._cancel_label(s), self._unsub_data(s.scope, self._pos_of(s.plan), s.number))
+                   for s in sorted(subs, key=lambda s: (SCOPE_CODES[s.scope], s.plan, s.number))[:MAX_SUB_BUTTONS]
+                   if s.scope == ALL or s.plan in self.catalogue.by_id]
+        return Reply(tuple(split_message(text)), _rows(items, 4) + _rows(cancels, 2))
+
+    def _cancel_label(self, sub: Subscription) -> str:
+        """取消订阅（全部）, 取消订阅 三, 取消订阅 15: the button says what it cancels."""
+        if sub.scope == ALL:
+            return "取消订阅（全部）"
+        if sub.scope == SECTION:
+            return f"取消订阅 {self.catalogue.by_id[sub.plan].section(sub.number).numeral}"
+        return f"取消订阅 {sub.number}"
 
     # ---- helpers --------------------------------------------------------------------------------
     def target(self, arg: str) -> Target:

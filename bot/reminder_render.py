@@ -13,7 +13,7 @@ from corpus.deadlines import NAMED_EVENT, PLAN_YEAR_END
 
 from .dates import days_until, weekday
 from .reminder_store import ALL, SECTION, Chat, PersonalReminder, Subscription
-from .render import Style, provenance, short_ref
+from .render import Style, provenance, short_ref, sources
 from .schedule import DueDate
 
 LIST_LIMIT = 12  # due dates listed at most in one subscribe reply
@@ -266,6 +266,29 @@ def deadline_reminder_text(item: Item, plan: Plan, dd: DueDate, today: date, sty
         if d.rule != PLAN_YEAR_END:
             lines.append(f"原文：“{style.esc(_cut(d.phrase, 300))}”")
     lines.append(provenance(plan, style))
+    return "\n".join(lines)
+
+
+def digest_text(rows: Sequence[tuple[Item, Plan, DueDate]], today: date, style: Style, *, more: str = "") -> str:
+    """Several reminders of one date (at one lead time) in one message: the date and how far away it is,
+    then one line per item — `15. 标题`, its label and the plan's words — and the sources; `more` last."""
+    day = rows[0][2].date
+    events = all(d.rule == NAMED_EVENT for _, _, dd in rows for d in dd.deadlines)
+    what = "活动结束" if events else "截止"
+    lines = [f"⏰ {days_until(day, today)}{what}：{day_text(day)} · {len(rows)} 条", ""]
+    for item, _, dd in rows:
+        label = due_date_label(dd, style)
+        if all(d.rule == NAMED_EVENT for d in dd.deadlines) and not events:
+            label += "（活动最后一天）"
+        words = "；".join(f"“{style.esc(_cut(d.phrase, 120))}”" for d in dd.deadlines if d.rule != PLAN_YEAR_END)
+        lines.append(f"📌 {style.bold(short_ref(item))} · {label}" + (f" · {words}" if words else ""))
+    if more:
+        lines += ["", more]
+    plans: list[Plan] = []
+    for _, plan, _ in rows:
+        if plan not in plans:
+            plans.append(plan)
+    lines.append(sources(plans, style))
     return "\n".join(lines)
 
 

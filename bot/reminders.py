@@ -7,6 +7,11 @@ clock's "now" and sends it; a check that finds a fan-out still running leaves it
 rest when it is done. Reminders whose deadline passed while the bot was down are recorded as
 skipped and logged, never sent late.
 
+Digests. A chat's reminders due at the same moment for the same date and lead time (a chat that
+follows `all` or a section, when many items share a date) go out as ONE message listing them (split
+into parts only past Telegram's 4096 characters); a lone reminder keeps its own message. Every
+delivery row of a digest is claimed before the send and finished after it, together.
+
 Fan-out. Messages go out through the application's rate limiter (Telegram's 30/s overall), paced
 here to at most `rate` per second (default 25, leaving room for answers), a few chats at a time.
 Every send is recorded as it happens, so a restart continues where the last process stopped.
@@ -31,7 +36,7 @@ import asyncio
 import logging
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
@@ -122,6 +127,7 @@ class ReminderService:
     """Checks what is due, sends it, and keeps the books; one per process."""
 
     def __init__(self, schedule: Schedule, clock: Clock, compose: Callable[[Due], Reply], sender: Sender, *,
+                 digest: Callable[[Sequence[Due]], Reply] | None = None,
                  rate: float | None = RATE, workers: int = WORKERS, max_attempts: int = MAX_ATTEMPTS,
                  retry_base: timedelta = RETRY_BASE,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
@@ -129,6 +135,7 @@ class ReminderService:
         self.book: ReminderStore = schedule.book
         self.clock = clock
         self.compose = compose
+        self.digest = digest  # several reminders of one chat, date and lead → one message (None: one each)
         self.sender = sender
         self.pacer = Pacer(rate)
         self.workers = max(1, workers)
@@ -208,11 +215,28 @@ class ReminderService:
                     n, ", ".join(f"{c.key}→{c.chat_id}" for c in missed[:20]) + (" …" if len(missed) > 20 else ""))
         return n
 
+    def groups(self, due: Sequence[Due]) -> list[list[Due]]:
+        """One chat's reminders in sending order, those due at the same moment for the same date and lead
+        time together (a digest); personal reminders, and everything without a digest composer, alone."""
+        out: list[list[Due]] = []
+        at: dict[tuple[object, ...], list[Due]] = {}
+        for d in due:
+            if self.digest is None or d.due_date is None:
+                out.append([d])
+                continue
+            key = (d.chat_id, d.due_date.date, d.lead, d.due_at)
+            if key in at:
+                at[key].append(d)
+            else:
+                at[key] = [d]
+                out.append(at[key])
+        return out
+
     async def _fan_out(self, due: list[Due], report: Report) -> None:
         by_chat: dict[int, list[Due]] = {}
         for d in due:
             by_chat.setdefault(d.chat_id, []).append(d)
-        queue = list(by_chat.values())
+        queue = [self.groups(ds) for ds in by_chat.values()]
         queue.reverse()
         failures = 0
 
@@ -220,10 +244,11 @@ class ReminderService:
             """Take the next chat's reminders and send them in order, until none are left."""
             nonlocal failures
             while queue and not self._stopping and not report.paused:
-                for d in queue.pop():
+                for group in queue.pop():
                     if self._stopping or report.paused:
                         return
-                    outcome = await self._deliver(d, report)
+                    outcome = await (self._deliver(group[0], report) if len(group) == 1
+                                     else self._deliver_digest(group, report))
                     failures = failures + 1 if outcome in (TRANSIENT, FLOOD) else 0
                     if failures >= BREAKER:
                         log.warning("%d reminder sends in a row failed: pausing until the next check", failures)
@@ -252,22 +277,87 @@ class ReminderService:
         if reply is None:
             result = SendResult(REJECTED, error=error)
         else:
-            try:
-                result = await self.sender.send(due.chat_id, reply)
-                for _ in range(RETRY_AFTER_WAITS):
-                    if result.outcome != FLOOD:
-                        break
-                    await self.sleep(result.retry_after)
-                    result = await self.sender.send(due.chat_id, reply)
-            except Exception as exc:  # a bug in the sender: recorded, and the fan-out goes on
-                log.exception("reminder %s to chat %s failed", due.key, due.chat_id)
-                result = SendResult(UNCERTAIN, error=f"{type(exc).__name__}: {exc}")
+            result = await self._send(due.chat_id, reply, due.key)
         self._record(due, result, report)
         return result.outcome
 
-    def _record(self, due: Due, result: SendResult, report: Report) -> None:
+    async def _deliver_digest(self, group: list[Due], report: Report) -> str:
+        """Several reminders of one chat, date and lead as one message (or its parts): claim every row,
+        send, and record every row with the one outcome. Returns the outcome ("" if no claim was ours)."""
+        await self.pacer.wait()
+        now = self.clock()
+        first = group[0]
+        if now >= first.expires_at:  # the same date: all too late now
+            report.skipped += self.book.skip([d.claim for d in group],
+                                             "its deadline passed before its turn in the fan-out", now)
+            return ""
+        assert self.digest is not None
+        error = ""
+        try:
+            reply: Reply | None = self.digest(group)  # before the claims, as for one reminder
+        except Exception as exc:
+            log.exception("reminder digest %s… (%d) to chat %s could not be rendered",
+                          first.key, len(group), first.chat_id)
+            reply, error = None, f"{type(exc).__name__}: {exc}"
+        claimed = [d for d in group if self.book.claim(d.claim, now, d.stale)]
+        if not claimed:
+            return ""
+        if claimed != group and reply is not None:  # another attempt holds some rows: list only ours
+            try:
+                reply = self.digest(claimed) if len(claimed) > 1 else self.compose(claimed[0])
+            except Exception as exc:
+                log.exception("reminder digest to chat %s could not be rendered", first.chat_id)
+                reply, error = None, f"{type(exc).__name__}: {exc}"
+        if reply is None:
+            result = SendResult(REJECTED, error=error)
+        else:
+            result = SendResult(OK)
+            parts = reply.messages or ("",)
+            for i, part in enumerate(parts):
+                if i:
+                    await self.pacer.wait()  # pacing counts messages: each part is one
+                last = i == len(parts) - 1
+                one = Reply((part,), reply.buttons if last else ())
+                got = await self._send(first.chat_id, one, first.key)
+                if got.outcome != OK and i:  # earlier parts arrived: never repeat them (at most once)
+                    if got.outcome != BLOCKED:
+                        got = SendResult(UNCERTAIN, error=f"part {i + 1} of {len(parts)}: {got.error}")
+                    result = got
+                    break
+                result = got if got.outcome != OK or last else result
+                if got.outcome != OK:
+                    break
+        for d in claimed:
+            self._record(d, result, report, quiet=d is not claimed[0])
+        return result.outcome
+
+    async def _send(self, chat_id: int, reply: Reply, key: str) -> SendResult:
+        """One message, a flood wait sat out a bounded number of times; never raises."""
+        try:
+            result = await self.sender.send(chat_id, reply)
+            for _ in range(RETRY_AFTER_WAITS):
+                if result.outcome != FLOOD:
+                    break
+                await self.sleep(result.retry_after)
+                result = await self.sender.send(chat_id, reply)
+        except Exception as exc:  # a bug in the sender: recorded, and the fan-out goes on
+            log.exception("reminder %s to chat %s failed", key, chat_id)
+            result = SendResult(UNCERTAIN, error=f"{type(exc).__name__}: {exc}")
+        return result
+
+    def _record(self, due: Due, result: SendResult, report: Report, *, quiet: bool = False) -> None:
+        """Finish one claimed row; `quiet` for the other rows of a digest (the chat's state changes and the
+        logs happen once, for its first row)."""
         now = self.clock()
         chat, key = due.chat_id, due.key
+        if result.outcome == BLOCKED and quiet:
+            self.book.finish(chat, key, FAILED, now, error=result.error)
+            report.blocked += 1
+            return
+        if result.outcome == MOVED and quiet and result.new_chat_id is not None:  # the chat has moved already
+            self.book.finish(result.new_chat_id, key, RETRY, now, error=result.error, retry_at=now, claimed_only=True)
+            report.retry += 1
+            return
         if result.outcome == OK:
             self.book.finish(chat, key, SENT, now, message_id=result.message_id)
             report.sent += 1

@@ -70,6 +70,15 @@ class Sent:
         assert m and item, self.text
         return int(item.group(1)), m.group(2), m.group(1)
 
+    @property
+    def whats(self) -> list[tuple[int, str, str]]:
+        """(item, date, how far) of every reminder in the message: one, or each line of a digest."""
+        m = re.search(r"⏰ (.+?)截止：(\d{4}-\d\d-\d\d)（[^）]+）( · \d+ 条)?", self.text)
+        assert m, self.text
+        if not m.group(3):
+            return [self.what]
+        return [(int(n), m.group(2), m.group(1)) for n in re.findall(r"^📌 (\d+)\. ", self.text, re.MULTILINE)]
+
 
 @dataclass
 class FakeSender:
@@ -107,4 +116,5 @@ def wire(index: Index, store: Any, clock: Any, sender: Any, **options: Any) -> t
     commands = ReminderCommands(index, store.reminders, clock, TZ, HTML)
     schedule = Schedule(commands.catalogue, store.reminders, TZ)
     options.setdefault("rate", None)
+    options.setdefault("digest", commands.compose_digest)
     return ReminderService(schedule, clock, commands.compose, sender, **options), commands

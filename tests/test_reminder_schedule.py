@@ -84,22 +84,33 @@ async def test_two_years_every_reminder_once_at_its_local_time_and_lead(store):
     })
     assert len(expected) == 8 + 4 + 8 + 3 + 16
     deadline_sends = [s for s in sender.sent if s.chat_id != E]
-    got = Counter((s.chat_id, *s.what) for s in deadline_sends)
+    got = Counter((s.chat_id, *w) for s in deadline_sends for w in s.whats)
     assert max(got.values()) == 1  # exactly once: no chat got the same reminder twice
     assert sorted(got) == sorted((chat, item, day, how_far(lead)) for chat, item, day, lead in expected)
     for s in deadline_sends:  # at its own local time, on the day the lead time says
-        item, day, far = s.what
-        lead = next(lead for (c, i, d, lead) in expected if (c, i, d) == (s.chat_id, item, day) and how_far(lead) == far)
-        assert s.at == expected[(s.chat_id, item, day, lead)]
+        for item, day, far in s.whats:
+            lead = next(lead for (c, i, d, lead) in expected
+                        if (c, i, d) == (s.chat_id, item, day) and how_far(lead) == far)
+            assert s.at == expected[(s.chat_id, item, day, lead)]
+    # one message per chat, date and lead: the reminders of one day come as one digest
+    assert len({(s.chat_id, w[1], w[2]) for s in deadline_sends for w in s.whats}) == len(deadline_sends)
+    assert any(len(s.whats) > 1 for s in deadline_sends)
     assert {s.at.astimezone(TZ).time() for s in sender.to(B)} == {evening}
     (personal,) = sender.to(E)
     assert personal.at == local(2027, 5, 20, 14) and "⏰ 你设的提醒：2027-05-20（周四）14:00" in personal.text
     assert "备注：交总结" in personal.text
     # one message per date for F, though both its subscriptions cover item 1; the button cancels the narrower
-    unsub = {s.what[0]: dict(s.buttons)["取消订阅"] for s in sender.to(F)}
-    assert unsub[1] == "unsub:0:2:1" and unsub[2] == unsub[3] == "unsub:0:0:0"
+    # (a digest names each subscription it came by: item 1 directly, the others through `all`)
+    for s in sender.to(F):
+        items, buttons = {w[0] for w in s.whats}, dict(s.buttons)
+        if len(s.whats) == 1:
+            assert buttons["取消订阅"] == ("unsub:0:2:1" if items == {1} else "unsub:0:0:0")
+        else:
+            assert (buttons.get("取消订阅 1") == "unsub:0:2:1") == (1 in items)
+            assert (buttons.get("取消订阅（全部）") == "unsub:0:0:0") == bool(items - {1})
+            assert "取消订阅" not in buttons
     assert {d.state for d in store.reminders.deliveries()} == {SENT}
-    assert len(store.reminders.deliveries()) == len(sender.sent) == len(expected) + 1
+    assert len(store.reminders.deliveries()) == len(expected) + 1
     assert checks < 1600
 
 
