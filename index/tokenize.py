@@ -140,10 +140,6 @@ class Tokenizer:
             words = self._rule_words[add] = self.words(add)
         return words
 
-    def expansion(self, text: str) -> str:
-        """The plan wording of every synonym rule whose question wording occurs in normalised `text`."""
-        return " ".join(add for _, add in self.fired(text))
-
     def surprisal(self, word: str) -> float:
         """-log P(word) in everyday Chinese (jieba's word frequencies); rare or unknown words score high."""
         freq = self._jieba.FREQ.get(word) or 0
