@@ -770,3 +770,16 @@ def fake_request(fake: FakeTelegram):  # type: ignore[no-untyped-def]
             return status, json.dumps(payload).encode()
 
     return FakeRequest()
+
+
+def only(calls: list[Call], method: str = "sendMessage") -> Call:
+    """The single accepted call of `method` among `calls`."""
+    found = [c for c in calls if c.method == method and not c.error]
+    assert len(found) == 1, [(c.method, c.error) for c in calls]
+    return found[0]
+
+
+def no_errors(calls: list[Call]) -> list[Call]:
+    """The calls, after checking the server refused none of them."""
+    assert [c.error for c in calls if c.error] == []
+    return calls

@@ -13,23 +13,11 @@ from telegram.error import Conflict, NetworkError, TimedOut
 
 from bot.commands import COMMANDS
 from bot.render import ERROR_TEXT, NON_TEXT_HINT
-from fake_telegram import BOT_ID, BOT_USERNAME, TOKEN
+from fake_telegram import BOT_ID, BOT_USERNAME, TOKEN, no_errors, only
 
 ALICE = 1001
 BOB = 1002
 GROUP = -5001
-
-
-def only(calls, method="sendMessage"):
-    """The single accepted call of `method` among `calls`."""
-    found = [c for c in calls if c.method == method and not c.error]
-    assert len(found) == 1, [(c.method, c.error) for c in calls]
-    return found[0]
-
-
-def no_errors(calls):
-    assert [c.error for c in calls if c.error] == []
-    return calls
 
 
 # ---- start-up and commands ------------------------------------------------------------------------

@@ -12,23 +12,12 @@ from icalendar import Calendar
 
 from bot.reminder_store import ALL, ITEM, SECTION
 from conftest import LATE
+from fake_telegram import no_errors, only
 
 ALICE = 1001
 BOB = 1002
 GROUP = -5001
 REMINDER_TABLES = ("chats", "subscriptions", "personal_reminders", "deliveries")
-
-
-def only(calls, method="sendMessage"):
-    """The single accepted call of `method` among `calls`."""
-    found = [c for c in calls if c.method == method and not c.error]
-    assert len(found) == 1, [(c.method, c.error) for c in calls]
-    return found[0]
-
-
-def no_errors(calls):
-    assert [c.error for c in calls if c.error] == []
-    return calls
 
 
 def stored(store) -> dict[str, int]:
