@@ -692,6 +692,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # socketserver's default backlog of 5 resets a burst of new connections
     fake: FakeTelegram
 
     def handle_error(self, request: Any, client_address: Any) -> None:
