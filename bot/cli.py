@@ -291,13 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("item", help="show an item: 15, 十五, 第15条, or 总体要求 (the preamble)")
     p.add_argument("ref")
-    p.add_argument("--plan", help="plan id (default: the first plan)")
+    p.add_argument("--plan", help="plan id (default: the newest plan)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_item)
 
     p = sub.add_parser("sections", help="the table of contents, or one section: sections 三")
     p.add_argument("section", nargs="?", help="a section: 三, 3, 第三部分")
-    p.add_argument("--plan", help="plan id (default: the first plan)")
+    p.add_argument("--plan", help="plan id (default: the newest plan)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sections)
 
@@ -308,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("deadlines", help="deadlines found in the plan: all, or one item (deadlines 15)")
     p.add_argument("ref", nargs="?", help="an item: 15, 十五, 第15条")
-    p.add_argument("--plan", help="plan id (default: the first plan)")
+    p.add_argument("--plan", help="plan id (default: the newest plan)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="a JSON list of deadlines")
     fmt.add_argument("--ics", action="store_true", help="an iCalendar file on stdout")

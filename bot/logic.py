@@ -286,11 +286,11 @@ class Logic:
 
     # ---- helpers ----------------------------------------------------------------------------
     def _item(self, ref: str) -> Item:
-        """An item of the first plan by reference (15, 十五, 第15条, 总体要求); RefError naming the range."""
+        """An item of the newest plan by reference (15, 十五, 第15条, 总体要求); RefError naming the range."""
         return self.index.item(ref)
 
     def _referenced_item(self, text: str) -> Item | None:
-        """The item a whole message names (an item of the first plan, or 总体要求); None otherwise."""
+        """The item a whole message names (an item of the newest plan, or 总体要求); None otherwise."""
         try:
             return self._item(text)
         except RefError:

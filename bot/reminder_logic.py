@@ -377,7 +377,7 @@ class ReminderCommands:
         return Target(ITEM, plan, self._item(text).number)
 
     def _item(self, ref: str) -> Item:
-        """A numbered item of the first plan; RefError for the preamble (it has no dates) or a bad ref."""
+        """A numbered item of the newest plan; RefError for the preamble (it has no dates) or a bad ref."""
         item = self.index.item(ref)
         if item.is_preamble:
             raise RefError("总体要求没有单独的时间节点，请选具体条目，例如 15。")

@@ -199,9 +199,9 @@ class Index:
 
     # ---- lookup -------------------------------------------------------------------------------
     def plan(self, plan_id: str | None = None) -> Plan:
-        """A plan by id; the first plan when no id is given."""
+        """A plan by id; without one, the newest plan (by year, then publish date): the one in force."""
         if plan_id is None:
-            return self.plans[0]
+            return max(self.plans, key=lambda p: (p.meta.year, p.meta.published))
         for p in self.plans:
             if p.id == plan_id:
                 return p

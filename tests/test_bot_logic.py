@@ -241,3 +241,11 @@ def test_the_source_line_names_the_plan_of_each_item_on_the_page(two_plan_index,
     assert both.messages[0].endswith(f"来源：{SECOND_TITLE}；{FIRST_TITLE}")
     more = next(b for b in all_buttons(both) if b.label == "更多结果 ›")
     assert logic.press(ME, more.data).messages[0].endswith(f"来源：{FIRST_TITLE}")
+
+
+def test_item_and_section_lookups_default_to_the_newest_plan(two_plan_index, store, clock):
+    logic = Logic(two_plan_index, store, clock, TEXT)
+    assert "维护校园安全稳定" in logic.item("4", ME).messages[0]  # the 2022 plan's item 4
+    assert "有效的条目编号" in logic.item("15", ME).messages[0]  # it has 4 items, named in the message
+    assert "1–4" in logic.item("15", ME).messages[0]
+    assert two_plan_index.item(15, "nmg-edu-2021").title == "推动高等教育提质创新发展"  # others by id
