@@ -38,6 +38,8 @@ def test_the_kind_of_detail_a_question_asks_for(question: str, ask: Ask) -> None
     "要印发哪几个清单",  # which documents: the plan names them
     "运动会什么时候举办",  # an annual plan answers "when" with its year
     "控辍保学工作怎么开展",
+    "我们村小学就剩十几个学生了这种学校是要撤掉还是继续建",  # 十几个 states a figure, asks none
+    "班里二十几个孩子都近视了学校管吗",
 ])
 def test_questions_asking_for_no_detail(question: str) -> None:
     assert asked_detail(question) is Ask.NONE
