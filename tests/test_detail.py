@@ -27,6 +27,12 @@ from index.detail import Ask, asked_detail, detail_missing
     ("哪几所高校参加", Ask.NAMES),
     ("县管校聘试点扩大到哪几个旗县", Ask.NAMES),
     ("哪些学校进了名单", Ask.NAMES),
+    ("这个计划到哪年结束", Ask.DATE),  # a year is a date; 哪个年级 is not
+    ("比赛拿了金奖能有多少奖金", Ask.MONEY),
+    ("乡村老师补贴一个月多少", Ask.MONEY),
+    ("评职称需要几篇论文", Ask.QUANTITY),
+    ("辅导员按什么师生比配备", Ask.QUANTITY),
+    ("这个做法最早是哪个省搞的", Ask.NAMES),
 ])
 def test_the_kind_of_detail_a_question_asks_for(question: str, ask: Ask) -> None:
     assert asked_detail(question) is ask
@@ -38,6 +44,7 @@ def test_the_kind_of_detail_a_question_asks_for(question: str, ask: Ask) -> None
     "要印发哪几个清单",  # which documents: the plan names them
     "运动会什么时候举办",  # an annual plan answers "when" with its year
     "控辍保学工作怎么开展",
+    "从哪年级开始学编程",
     "我们村小学就剩十几个学生了这种学校是要撤掉还是继续建",  # 十几个 states a figure, asks none
     "班里二十几个孩子都近视了学校管吗",
 ])
