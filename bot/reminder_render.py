@@ -234,14 +234,17 @@ def remind_set_text(item: Item, reminder: PersonalReminder, today: date, style: 
             "发送 /reminders 查看或取消。")
 
 
+LIST_NOTE_CHARS = 24  # notes are cut in the list so that 50 reminders fit one message (a cancel edits it)
+
+
 def reminders_text(rows: Sequence[tuple[PersonalReminder, Item | None]], style: Style) -> str:
-    """/reminders: the pending personal reminders, numbered like their cancel buttons."""
+    """/reminders: the pending personal reminders, numbered like their cancel buttons (one message)."""
     if not rows:
         return "没有待发的个人提醒。设一个：/remind 15 12月1日 9:30 备注（条目、日期，时间和备注可以不写）。"
     lines = [style.bold("你的个人提醒")]
     for i, (r, item) in enumerate(rows, start=1):
         what = short_ref(item) if item else f"{r.plan} 第{r.item}条"
-        note = f" · 备注：{style.esc(r.note)}" if r.note else ""
+        note = f" · 备注：{style.esc(_cut(r.note, LIST_NOTE_CHARS))}" if r.note else ""
         lines.append(f"{i}. {day_text(r.local_date)}{r.local_time.strftime('%H:%M')} · {style.esc(what)}{note}")
     lines.append("按下面的按钮取消。")
     return "\n".join(lines)

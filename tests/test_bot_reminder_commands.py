@@ -5,7 +5,7 @@ subscribe buttons; the 2021 plan seen from 2026; bad input answered clearly with
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from icalendar import Calendar
@@ -302,3 +302,17 @@ async def test_calendar_sends_an_ics_file_of_an_item_or_of_the_subscriptions(bot
     events = Calendar.from_ical(data).walk("VEVENT")
     assert name == "plan-bot-subscriptions.ics" and len(events) == 11 + 6  # section 三, then item 4 (two on 12-31)
     assert len({str(e["uid"]) for e in events}) == 17
+
+
+async def test_fifty_reminders_with_long_notes_list_in_one_message_that_a_cancel_rewrites(clocked_bot, fake_clock,
+                                                                                            store):
+    fake_clock.set(LATE)
+    for day in range(1, 51):
+        store.reminders.add_reminder(ALICE, "nmg-edu-2021", 19, (LATE + timedelta(days=day)).date(), time(9, 30),
+                                     LATE + timedelta(days=day), LATE + timedelta(days=day + 1), "很长的备注" * 40,
+                                     LATE)
+    listing = only(no_errors(await clocked_bot.say(ALICE, "/reminders")))  # one message, not three
+    assert "50. " in listing.text and f"备注：{('很长的备注' * 5)[:23]}…\n" in listing.text
+    edited = only(no_errors(await clocked_bot.press(listing.message, dict(listing.buttons)["取消 1"])),
+                  "editMessageText")
+    assert "49. " in edited.text and "50. " not in edited.text
