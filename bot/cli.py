@@ -176,7 +176,8 @@ def _plans():  # type: ignore[no-untyped-def]
 
 
 def cmd_reminders(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    """`reminders due --at T`: what the bot would send at T, read from PLAN_BOT_DB without writing to it."""
+    """`reminders due --at T`: what the bot would send at T, read from PLAN_BOT_DB without writing to it;
+    rows with the same `message` number go out together as one digest."""
     from datetime import datetime
 
     from .config import ConfigError, Settings
@@ -194,7 +195,7 @@ def cmd_reminders(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return EXIT_USAGE
     if at.tzinfo is None:
         at = at.replace(tzinfo=settings.tzinfo)
-    from .schedule import Catalogue, Schedule, due_json
+    from .schedule import Catalogue, Schedule, digest_groups, due_json
     from .store import Store, StoreError
 
     try:
@@ -207,7 +208,8 @@ def cmd_reminders(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         due = Schedule(catalogue, store.reminders, settings.tzinfo).due(at)
     finally:
         store.close()
-    rows = [due_json(d, catalogue, settings.tzinfo) for d in due]
+    rows = [dict(due_json(d, catalogue, settings.tzinfo), message=n)
+            for n, group in enumerate(digest_groups(due), start=1) for d in group]
     if args.json:
         _print_json(rows, out)
         return 0
@@ -217,7 +219,8 @@ def cmd_reminders(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             what = f"{r['date']} {'、'.join(r['labels'])}（提前 {r['lead']} 天）"
         else:
             what = f"个人提醒 #{r['reminder_id']} {r.get('note', '')}".rstrip()
-        out.write(f"  chat {r['chat_id']}  第{r['item']}条 {r['title']}  {what}  attempt {r['attempt']}\n")
+        out.write(f"  message {r['message']}  chat {r['chat_id']}  第{r['item']}条 {r['title']}  {what}  "
+                  f"attempt {r['attempt']}\n")
     return 0
 
 

@@ -47,7 +47,7 @@ from telegram.warnings import PTBDeprecationWarning
 from .flood import safe_to_retry
 from .reminder_store import FAILED, RETRY, SENT, UNCONFIRMED, ReminderStore
 from .replies import Clock, Reply
-from .schedule import Due, Schedule
+from .schedule import Due, Schedule, digest_groups
 
 log = logging.getLogger(__name__)
 
@@ -216,21 +216,8 @@ class ReminderService:
         return n
 
     def groups(self, due: Sequence[Due]) -> list[list[Due]]:
-        """One chat's reminders in sending order, those due at the same moment for the same date and lead
-        time together (a digest); personal reminders, and everything without a digest composer, alone."""
-        out: list[list[Due]] = []
-        at: dict[tuple[object, ...], list[Due]] = {}
-        for d in due:
-            if self.digest is None or d.due_date is None:
-                out.append([d])
-                continue
-            key = (d.chat_id, d.due_date.date, d.lead, d.due_at)
-            if key in at:
-                at[key].append(d)
-            else:
-                at[key] = [d]
-                out.append(at[key])
-        return out
+        """Sending order and messages: digests (see `digest_groups`), or one message each without a composer."""
+        return digest_groups(due) if self.digest is not None else [[d] for d in due]
 
     async def _fan_out(self, due: list[Due], report: Report) -> None:
         by_chat: dict[int, list[Due]] = {}
@@ -448,3 +435,4 @@ def schedule_jobs(job_queue: object, service: ReminderService, *, interval: floa
     first = interval - time.time() % interval  # on the minute (wall clock), so checks run at hh:mm:00
     job_queue.run_repeating(due_check, interval, first=first, name=DUE_CHECK_JOB,  # type: ignore[attr-defined]
                             data=service, job_kwargs=late_ok)
+

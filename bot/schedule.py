@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from corpus import Deadline, Plan
 from corpus.deadlines import extract
@@ -229,3 +229,21 @@ def _scope_text(sub: Subscription | None) -> str:
     if sub is None:
         return ""
     return "all" if sub.scope == "all" else f"{sub.scope}:{sub.plan}:{sub.number}"
+
+
+def digest_groups(due: Sequence[Due]) -> list[list[Due]]:
+    """One message per group, in sending order: a chat's deadline reminders due at the same moment for
+    the same date and lead time go together (a digest); personal reminders go alone."""
+    out: list[list[Due]] = []
+    at: dict[tuple[object, ...], list[Due]] = {}
+    for d in due:
+        if d.due_date is None:
+            out.append([d])
+            continue
+        key = (d.chat_id, d.due_date.date, d.lead, d.due_at)
+        if key in at:
+            at[key].append(d)
+        else:
+            at[key] = [d]
+            out.append(at[key])
+    return out

@@ -58,8 +58,12 @@ def test_due_json_lists_what_would_be_sent_at_that_moment(db, capsys):
         "title": "推动高等教育提质创新发展", "due_at": "2021-12-24T09:00:00+08:00", "attempt": 1,
         "date": "2021-12-31", "lead": 7, "labels": ["年度任务"],
         "phrases": ["内蒙古自治区党委高校工委、内蒙古自治区教育厅2021年工作要点"], "subscription": "item:nmg-edu-2021:15",
+        "message": a["message"],
     }
     assert len(by_chat[102]) == 33 and {r["subscription"] for r in by_chat[102]} == {"all"}  # every item's year end
+    # 102's 33 year ends are due together for one date and lead: one digest message; others a message each
+    assert len({r["message"] for r in by_chat[102]}) == 1
+    assert sorted({r["message"] for r in rows}) == list(range(1, 4))
     (p,) = by_chat[104]
     assert (p["kind"], p["item"], p["note"], p["date"]) == ("personal", 7, "看推普周总结", "2021-12-24")
     assert db.read_bytes() == before  # a dry run
@@ -71,7 +75,7 @@ def test_due_text_and_other_moments(db, capsys):
     lines = out.splitlines()
     # 103's 3-day reminder, and the 7-day ones of 101 and 102 that no bot has sent from this database yet
     assert lines[0] == "35 reminder(s) due at 2021-12-28T09:00:00+08:00 (Asia/Shanghai):"
-    assert [ln for ln in lines if "chat 103" in ln][0].split() == ["chat", "103", "第15条", "推动高等教育提质创新发展", "2021-12-31", "年度任务（提前", "3", "天）",
+    assert [ln for ln in lines if "chat 103" in ln][0].split()[2:] == ["chat", "103", "第15条", "推动高等教育提质创新发展", "2021-12-31", "年度任务（提前", "3", "天）",
                                 "attempt", "1"]
     _, out, _ = run(capsys, "--at", "2021-12-24T08:59+08:00", "--json")
     assert json.loads(out) == []  # a minute early
