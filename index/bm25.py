@@ -78,13 +78,20 @@ class SparseScorer:
         order = np.argsort(t, kind="stable")
         self._ids, self._scores = d[order], score[order]
         self._starts = np.searchsorted(t[order], np.arange(len(self._terms) + 1))
+        self._starts_list = self._starts.tolist()  # Python ints: cheaper to index and slice with per question
 
     def __contains__(self, term: str) -> bool:
         return term in self._terms
 
+    @property
+    def vocabulary(self) -> dict[str, int]:
+        """Every term some document has (a dict: `term in scorer.vocabulary` without a method call)."""
+        return self._terms
+
     def idf(self, term: str) -> float:
         """IDF of a term in the first model (the unseen-term IDF for a term no document has)."""
-        return self.model.idf.get(term, self.model.unseen_idf())
+        idf = self.model.idf.get(term)
+        return self.model.unseen_idf() if idf is None else idf
 
     def term(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document ids, weighted scores) of one term; empty arrays if no document has it."""
@@ -97,16 +104,15 @@ class SparseScorer:
     def scores(self, weighted_terms: dict[str, float]) -> np.ndarray:
         """Σ weight × BM25(term, doc) for every document (one bincount over all postings)."""
         ids, vals, weights, lengths = [], [], [], []
-        terms, starts = self._terms, self._starts
+        terms, starts, all_ids, all_scores = self._terms, self._starts_list, self._ids, self._scores
         for term, w in weighted_terms.items():
             t = terms.get(term)
             if t is not None:  # most bigrams of a question occur in no passage
                 a, b = starts[t], starts[t + 1]
-                t_ids, t_scores = self._ids[a:b], self._scores[a:b]
-                ids.append(t_ids)
-                vals.append(t_scores)
+                ids.append(all_ids[a:b])
+                vals.append(all_scores[a:b])
                 weights.append(w)
-                lengths.append(len(t_ids))
+                lengths.append(b - a)
         if not ids:
             return np.zeros(self.n_docs)
         scaled = np.concatenate(vals) * np.repeat(weights, lengths)

@@ -124,29 +124,35 @@ def _spans(text: str, bigrams: frozenset[str], ascii_words: tuple[str, ...]) -> 
     """Merged character spans of `text` covered by the query's word bigrams or ASCII words.
 
     Every word of two or more characters is a chain of its bigrams, so marking matched bigrams marks
-    matched words — in one pass over the sentence instead of one search per query term.
+    matched words. Each term is found with str.find (in C), and the covered intervals are merged;
+    intervals that touch merge too, as adjacent marked characters do.
     """
-    marks = [False] * len(text)
-    for i in range(len(text) - 1):
-        if text[i : i + 2] in bigrams:
-            marks[i] = marks[i + 1] = True
+    covered = []
+    for bg in bigrams:
+        start = text.find(bg)
+        while start >= 0:
+            covered.append((start, start + 2))
+            start = text.find(bg, start + 1)
     if ascii_words:
         low = text.lower()
         for w in ascii_words:
             start = low.find(w)
             while start >= 0:
-                marks[start : start + len(w)] = [True] * len(w)
+                covered.append((start, min(start + len(w), len(text))))
                 start = low.find(w, start + 1)
-    spans, i = [], 0
-    while i < len(marks):
-        if marks[i]:
-            j = i
-            while j < len(marks) and marks[j]:
-                j += 1
-            spans.append((i, j))
-            i = j
+    if not covered:
+        return ()
+    covered.sort()
+    spans = []
+    a, b = covered[0]
+    for s, e in covered[1:]:
+        if s <= b:
+            if e > b:
+                b = e
         else:
-            i += 1
+            spans.append((a, b))
+            a, b = s, e
+    spans.append((a, b))
     return tuple(spans)
 
 
@@ -180,12 +186,17 @@ class Index:
         self._elsewhere = tuple(
             w for w in (w for ln in _read_lines(PLACES) for w in ln.split()) if w not in home and w not in plan_text
         )
+        # One pattern for all of them: a question is searched once, not once per place.
+        self._elsewhere_re = re.compile("|".join(map(re.escape, self._elsewhere))) if self._elsewhere else None
         # Years the plans speak of (their own year, and years in their text such as 2018-2022年).
         self._years = {str(p.meta.year) for p in plans} | set(_YEAR.findall(plan_text))
         # One scorer over passages then whole items (the items' scores pre-multiplied by their weight).
         self._scorer = SparseScorer(PositiveIdfBM25(passage_tokens), PositiveIdfBM25(item_tokens),
                                     weights=(1.0, ITEM_DOC_WEIGHT))
         self._n_passages = len(self.passages)
+        # For _best_passage_scores: where each item's passages start, and which items have any.
+        self._nonempty = np.asarray([len(r) > 0 for r in self._item_passages], dtype=bool)
+        self._nonempty_starts = np.asarray([r.start for r in self._item_passages], dtype=np.int64)[self._nonempty]
 
     @classmethod
     def build(cls, plans: tuple[Plan, ...] | None = None, tokenizer: Tokenizer | None = None,
@@ -257,8 +268,8 @@ class Index:
         scores = self._scorer.scores(weights)
         p_scores = scores[: self._n_passages]
         item_scores = self._best_passage_scores(p_scores) + scores[self._n_passages :]
-        order = np.argsort(-item_scores, kind="stable")
-        top = [int(i) for i in order[: max(k, 1) + 2] if item_scores[i] > 0]
+        order = np.argsort(-item_scores, kind="stable")[: k + 2].tolist()
+        top = [i for i in order if item_scores[i] > 0]
         if not top:
             return Answer(query, False, (), truncated, reason="off-topic")
 
@@ -269,12 +280,13 @@ class Index:
         features = self._features(nq, words, fired, item_scores, top, best_passages[top[0]])
         confidence = self.calibration.probability(features)
         hits = []
+        passages, best_score = self.passages, float(item_scores[top[0]])
         for rank, i in enumerate(top[:k]):
-            rel = item_scores[i] / item_scores[top[0]]
-            conf = confidence * rel if rank else confidence
-            matches = tuple(Match(self.passages[j], float(p_scores[j]), _spans(self.passages[j].text, *highlight))
+            score = float(item_scores[i])
+            conf = confidence * (score / best_score) if rank else confidence
+            matches = tuple(Match(passages[j], float(p_scores[j]), _spans(passages[j].text, *highlight))
                             for j in best_passages[i])
-            hits.append(Hit(self.items[i], float(item_scores[i]), round(float(conf), 3), matches))
+            hits.append(Hit(self.items[i], score, round(float(conf), 3), matches))
         # However well its words match, a question is not answered by this plan when it asks for a
         # detail the matched sentence lacks (index/detail.py), or is about another province or city
         # (the plan's own region is listed in its metadata).
@@ -287,9 +299,7 @@ class Index:
         """Each item's best passage score (0 for an item without passages)."""
         out = np.zeros(len(self.items))
         if len(p_scores):
-            starts = np.asarray([r.start for r in self._item_passages])
-            nonempty = np.asarray([len(r) > 0 for r in self._item_passages])
-            out[nonempty] = np.maximum.reduceat(p_scores, starts[nonempty])
+            out[self._nonempty] = np.maximum.reduceat(p_scores, self._nonempty_starts)
         return out
 
     def _best_passages(self, item_index: int, p_scores: np.ndarray) -> list[int]:
@@ -297,11 +307,17 @@ class Index:
         r = self._item_passages[item_index]
         if not len(r):
             return []
-        local = p_scores[r.start : r.stop]
-        order = np.argsort(-local, kind="stable")[:2]
-        chosen = [r.start + int(order[0])]
-        if len(order) > 1 and local[order[1]] > 0 and local[order[1]] >= 0.5 * local[order[0]]:
-            chosen.append(r.start + int(order[1]))
+        # The first two places of a stable descending sort, in Python: an item has a handful of
+        # passages, too few for numpy's per-call overhead to pay.
+        local = p_scores[r.start : r.stop].tolist()
+        best = max(local)
+        first = local.index(best)  # the first of equal maxima, as a stable sort puts it
+        chosen = [r.start + first]
+        if len(local) > 1:
+            local[first] = -math.inf
+            runner_up = max(local)
+            if runner_up > 0 and runner_up >= 0.5 * best:
+                chosen.append(r.start + local.index(runner_up))
         return chosen
 
     def _features(self, nq: str, words: list[str], fired: list[tuple[str, str]], item_scores: np.ndarray,
@@ -314,18 +330,24 @@ class Index:
         if not content:  # a question cut into single characters: judge it by its bigrams
             content = list(dict.fromkeys(b.removeprefix(BIGRAM) for b in tok.bigrams(nq)))
 
-        def explained(w: str, text: str | SparseScorer) -> bool:
+        rules = [(said, add.split()) for said, add in fired]  # each rule's added words, split once
+        vocabulary = self._scorer.vocabulary
+
+        def explained(w: str, text: str | dict[str, int]) -> bool:
             """The word occurs in the text (or the plans' vocabulary), or a synonym rule it belongs to
             adds a word that does."""
-            return w in text or any(
-                (w in said or said in w) and any(a in text for a in add.split()) for said, add in fired
-            )
+            if w in text:
+                return True
+            for said, adds in rules:
+                if (w in said or said in w) and any(a in text for a in adds):
+                    return True
+            return False
 
         idf = [self._scorer.idf(w) for w in content]
         general = [tok.salience(w) for w in content]
         in_item = [explained(w, item_text) for w in content]
         in_passage = [explained(w, passage_text) for w in content]
-        known = [explained(w, self._scorer) for w in content]
+        known = [explained(w, vocabulary) for w in content]
 
         def share(weights: list[float], hit: list[bool]) -> float:
             total = sum(weights)
@@ -343,6 +365,6 @@ class Index:
             score_per_idf=best / idf_total,
             margin=(best - second) / best if best else 0.0,
             detail_missing=detail_missing(nq, self.passages[best_passages[0]].text if best_passages else ""),
-            elsewhere=any(place in nq for place in self._elsewhere)
+            elsewhere=(self._elsewhere_re is not None and self._elsewhere_re.search(nq) is not None)
             or any(y not in self._years for y in _YEAR.findall(nq)),
         )
