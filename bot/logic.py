@@ -262,7 +262,8 @@ class Logic:
 
     def _section_keyboard(self) -> Keyboard:
         plan = self.index.plan()
-        return tuple((Button(s.heading, button_data(SECTION, 0, s.number)),) for s in plan.sections)
+        pos = self._plan_pos(plan.id)
+        return tuple((Button(s.heading, button_data(SECTION, pos, s.number)),) for s in plan.sections)
 
     def _answer_page(self, question_id: int, answer: Answer, page: int) -> Reply:
         text = render.answer_page_text(answer, self.index.plans, self.style, page=page, per_page=PER_PAGE)

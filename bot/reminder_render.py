@@ -13,7 +13,7 @@ from corpus.deadlines import NAMED_EVENT, PLAN_YEAR_END
 
 from .dates import days_until, weekday
 from .reminder_store import ALL, SECTION, Chat, PersonalReminder, Subscription
-from .render import Style, provenance, short_ref, sources
+from .render import TELEGRAM_LIMIT, Style, provenance, short_ref, sources
 from .schedule import DueDate
 
 LIST_LIMIT = 12  # due dates listed at most in one subscribe reply
@@ -234,20 +234,28 @@ def remind_set_text(item: Item, reminder: PersonalReminder, today: date, style: 
             "发送 /reminders 查看或取消。")
 
 
-LIST_NOTE_CHARS = 24  # notes are cut in the list so that 50 reminders fit one message (a cancel edits it)
+LIST_NOTE_CHARS = 24  # a note's first characters in the list (the reminder itself carries the whole note)
+LIST_LABEL_CHARS = 20  # an item's label in the list
 
 
-def reminders_text(rows: Sequence[tuple[PersonalReminder, Item | None]], style: Style) -> str:
-    """/reminders: the pending personal reminders, numbered like their cancel buttons (one message)."""
+def reminders_text(rows: Sequence[tuple[PersonalReminder, Item | None]], style: Style,
+                   limit: int = TELEGRAM_LIMIT) -> str:
+    """/reminders: the pending personal reminders, numbered like their cancel buttons — always one
+    message, so that a cancel can rewrite the whole list (notes are left out if they would not fit)."""
     if not rows:
         return "没有待发的个人提醒。设一个：/remind 15 12月1日 9:30 备注（条目、日期，时间和备注可以不写）。"
-    lines = [style.bold("你的个人提醒")]
-    for i, (r, item) in enumerate(rows, start=1):
-        what = short_ref(item) if item else f"{r.plan} 第{r.item}条"
-        note = f" · 备注：{style.esc(_cut(r.note, LIST_NOTE_CHARS))}" if r.note else ""
-        lines.append(f"{i}. {day_text(r.local_date)}{r.local_time.strftime('%H:%M')} · {style.esc(what)}{note}")
-    lines.append("按下面的按钮取消。")
-    return "\n".join(lines)
+
+    def listing(with_notes: bool) -> str:
+        lines = [style.bold("你的个人提醒")]
+        for i, (r, item) in enumerate(rows, start=1):
+            what = _cut(short_ref(item) if item else f"{r.plan} 第{r.item}条", LIST_LABEL_CHARS)
+            note = f" · 备注：{style.esc(_cut(r.note, LIST_NOTE_CHARS))}" if r.note and with_notes else ""
+            lines.append(f"{i}. {day_text(r.local_date)}{r.local_time.strftime('%H:%M')} · {style.esc(what)}{note}")
+        lines.append("按下面的按钮取消。" if with_notes else "按下面的按钮取消（备注太长，这里省略；提醒发出时会附上）。")
+        return "\n".join(lines)
+
+    text = listing(with_notes=True)
+    return text if len(text) <= limit else listing(with_notes=False)
 
 
 def lead_text(chat: Chat | None, leads: str, tz_name: str, changed: bool) -> str:

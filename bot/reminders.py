@@ -435,4 +435,3 @@ def schedule_jobs(job_queue: object, service: ReminderService, *, interval: floa
     first = interval - time.time() % interval  # on the minute (wall clock), so checks run at hh:mm:00
     job_queue.run_repeating(due_check, interval, first=first, name=DUE_CHECK_JOB,  # type: ignore[attr-defined]
                             data=service, job_kwargs=late_ok)
-

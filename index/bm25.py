@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 
 import numpy as np
 from rank_bm25 import BM25Okapi
@@ -84,8 +85,8 @@ class SparseScorer:
         return term in self._terms
 
     @property
-    def vocabulary(self) -> dict[str, int]:
-        """Every term some document has (a dict: `term in scorer.vocabulary` without a method call)."""
+    def vocabulary(self) -> Mapping[str, int]:
+        """Every term some document has, read-only (`term in scorer.vocabulary` without a method call)."""
         return self._terms
 
     def idf(self, term: str) -> float:

@@ -26,11 +26,14 @@ class Ask(Enum):
 
 
 _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
-    # "When" in general is answered by an annual plan itself (this year); a day is a detail.
-    (Ask.DATE, re.compile(r"哪[一]?天|几月|几号|日期|截止(?:日期|时间)|时间安排|具体时间|哪一?年(?!级)")),
+    # "When" in general is answered by an annual plan itself (this year); a day is a detail, and so is
+    # the year a longer programme ends (到哪年, 哪年结束).
+    (Ask.DATE, re.compile(r"哪[一]?天|几月|几号|日期|截止(?:日期|时间)|时间安排|具体时间|"
+                          r"到哪一?年(?!级)|哪一?年(?:结束|截止|到期|完成)")),
     (Ask.PERSON, re.compile(r"是谁|找谁|问谁|叫什么名字|哪位领导|负责人是")),
     (Ask.MONEY, re.compile(r"多少(?:钱|元|奖金|补助|补贴|工资|薪水|经费|资金)|几[块万千百]钱|"
-                           r"(?:[费钱价]|奖金|补助|补贴|工资|薪水)[^，。？！?!,]{0,4}?多少|收费标准|价格|多贵")),
+                           r"[费钱价]多少|(?:奖金|补助|补贴|工资|薪水)[^，。？！?!,]{0,4}?多少(?![个所名人项家条次种位])|"
+                           r"收费标准|价格|多贵")),
     # 怎么办 and 如何办好 ask what will be done, not how to apply: only application verbs count, and
     # only a place question (去哪, 在哪个网站) may have words between it and the verb.
     (Ask.PROCEDURE, re.compile(r"(?:怎么|如何|怎样)(?:报名|申请|办理|办证|报考|缴费|领取|查询|登记)|"
@@ -40,7 +43,7 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
                                r"在哪(?:个|里)?(?:盟市|城市|地方)?举办|考哪几科|考什么|怎么设置|怎么弄")),
     (Ask.NAMES, re.compile(r"哪几?所|哪几?[个家些](?:学校|高校|大学|学院|中学|小学|幼儿园|旗县|盟市|地方|城市|省)")),
     # 几个 asks a number, but 十几个 / 二十几名 states one (an approximate figure the asker gives).
-    (Ask.QUANTITY, re.compile(r"多少|(?<![哪这近前后一二两三四五六七八九十百千万0-9])几(?:个|所|名|人|家|年|次|届|期|项|条|位|分|种|级|亿|万|成|倍|岁|节|门|科|篇)|"
+    (Ask.QUANTITY, re.compile(r"多少|(?<![哪这近前后一二两三四五六七八九十百千万0-9])几(?:个|所|名|人|家|年(?!级)|次|届|期|项|条|位|分|种|级|亿|万|成|倍|岁|节|门|科|篇)|"
                               r"百分之|比例|占比|师生比|生师比|分数线|录取线|复试线|名额|金额|数额|多大规模|几级")),
 )
 

@@ -243,9 +243,23 @@ def test_the_source_line_names_the_plan_of_each_item_on_the_page(two_plan_index,
     assert logic.press(ME, more.data).messages[0].endswith(f"来源：{FIRST_TITLE}")
 
 
-def test_item_and_section_lookups_default_to_the_newest_plan(two_plan_index, store, clock):
-    logic = Logic(two_plan_index, store, clock, TEXT)
+@pytest.fixture(scope="module")
+def newest_last_index():
+    """The shipped 2021 plan first and the fictional 2022 plan after it (not the id order)."""
+    from conftest import SECOND_PLAN, build_index
+    from corpus import load_plan, shipped_plans
+
+    return build_index((*shipped_plans(), load_plan(SECOND_PLAN)))
+
+
+def test_item_and_section_lookups_default_to_the_newest_plan_wherever_it_is_loaded(newest_last_index, store,
+                                                                                    clock):
+    logic = Logic(newest_last_index, store, clock, TEXT)
     assert "维护校园安全稳定" in logic.item("4", ME).messages[0]  # the 2022 plan's item 4
-    assert "有效的条目编号" in logic.item("15", ME).messages[0]  # it has 4 items, named in the message
-    assert "1–4" in logic.item("15", ME).messages[0]
-    assert two_plan_index.item(15, "nmg-edu-2021").title == "推动高等教育提质创新发展"  # others by id
+    assert "1–4" in logic.item("15", ME).messages[0]  # it has 4 items, named in the message
+    assert "办好人民满意的教育" in logic.section("二", ME).messages[0]  # the 2022 plan's section 二
+    toc = logic.sections("", ME)
+    first = next(b for b in all_buttons(toc) if b.label.startswith("一、"))
+    assert "加强教育系统党的建设" in first.label
+    assert "深化党的创新理论学习" in logic.press(ME, first.data).messages[0]  # opens the 2022 plan's section
+    assert newest_last_index.item(15, "nmg-edu-2021").title == "推动高等教育提质创新发展"  # others by id

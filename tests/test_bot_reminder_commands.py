@@ -304,15 +304,18 @@ async def test_calendar_sends_an_ics_file_of_an_item_or_of_the_subscriptions(bot
     assert len({str(e["uid"]) for e in events}) == 17
 
 
-async def test_fifty_reminders_with_long_notes_list_in_one_message_that_a_cancel_rewrites(clocked_bot, fake_clock,
-                                                                                            store):
+@pytest.mark.parametrize("note, shown", [
+    ("很长的备注" * 40, f"备注：{('很长的备注' * 5)[:23]}…\n"),  # cut, and 50 of them still fit
+    ("<&>" * 40, "备注太长，这里省略"),  # escaped they would not fit: left out of the list
+])
+async def test_fifty_reminders_on_the_longest_item_list_in_one_message_that_a_cancel_rewrites(
+        clocked_bot, fake_clock, store, note, shown):
     fake_clock.set(LATE)
-    for day in range(1, 51):
-        store.reminders.add_reminder(ALICE, "nmg-edu-2021", 19, (LATE + timedelta(days=day)).date(), time(9, 30),
-                                     LATE + timedelta(days=day), LATE + timedelta(days=day + 1), "很长的备注" * 40,
-                                     LATE)
-    listing = only(no_errors(await clocked_bot.say(ALICE, "/reminders")))  # one message, not three
-    assert "50. " in listing.text and f"备注：{('很长的备注' * 5)[:23]}…\n" in listing.text
+    for day in range(1, 51):  # item 1 has the plan's longest title
+        store.reminders.add_reminder(ALICE, "nmg-edu-2021", 1, (LATE + timedelta(days=day)).date(), time(9, 30),
+                                     LATE + timedelta(days=day), LATE + timedelta(days=day + 1), note, LATE)
+    listing = only(no_errors(await clocked_bot.say(ALICE, "/reminders")))  # one message, not two or three
+    assert "50. " in listing.text and shown in listing.text
     edited = only(no_errors(await clocked_bot.press(listing.message, dict(listing.buttons)["取消 1"])),
                   "editMessageText")
     assert "49. " in edited.text and "50. " not in edited.text

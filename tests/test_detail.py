@@ -45,6 +45,8 @@ def test_the_kind_of_detail_a_question_asks_for(question: str, ask: Ask) -> None
     "运动会什么时候举办",  # an annual plan answers "when" with its year
     "控辍保学工作怎么开展",
     "从哪年级开始学编程",
+    "几年级开始学英语",
+    "运动会哪年举办",  # "when" of an event: the annual plan's own year answers it
     "我们村小学就剩十几个学生了这种学校是要撤掉还是继续建",  # 十几个 states a figure, asks none
     "班里二十几个孩子都近视了学校管吗",
 ])
@@ -127,3 +129,12 @@ def test_a_money_ask_needs_an_amount_of_money_not_just_a_figure() -> None:
     assert asked_detail("近视手术多少钱") is Ask.MONEY
     assert detail_missing("近视手术多少钱", "儿童青少年总体近视率比2020年下降0.5或1个百分点以上。")
     assert not detail_missing("补助多少钱", "每生每年补助1500元。")
+
+
+@pytest.mark.parametrize("question, passage", [
+    ("免费午餐覆盖多少所学校", "免费午餐覆盖120所学校。"),
+    ("乡村教师生活补助惠及多少人", "乡村教师生活补助惠及3万人。"),
+])
+def test_a_count_asked_about_a_fee_or_subsidy_is_a_quantity_a_figure_answers(question: str, passage: str) -> None:
+    assert asked_detail(question) is not Ask.MONEY
+    assert not detail_missing(question, passage)

@@ -177,6 +177,8 @@ def test_thirty_users_asking_at_once_are_all_answered_once(tg, bot_process):
                      and "/help" not in c.text, since)
     errors = [line for line in bot_process.log.splitlines() if " ERROR " in line or line.startswith("httpx.")]
     assert replies[0].text.startswith("📌") and [(c.chat_id, c.text[:40]) for c in others] == [], errors
+    answers = tg.find(lambda c: c.method == "sendMessage" and c.chat_id in users and c.text == replies[0].text, since)
+    assert sorted(c.chat_id for c in answers) == list(users)  # once each: none answered twice
 
 
 def test_a_flood_wait_from_telegram_is_waited_out(tg):
