@@ -47,9 +47,9 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
                               r"百分之|比例|占比|师生比|生师比|分数线|录取线|复试线|名额|金额|数额|多大规模|几级")),
 )
 
-# A yes/no question ("will they re-plan the schools, and how many?") is answered by the plan stating
-# the task, even when it also asks for a detail.
-_YES_NO = re.compile(r"会不会|有没有|是否|要不要|能不能|是不是|[管抓搞建办]不[管抓搞建办]|还.{0,8}吗|吗[？?。！!]*$")
+# A yes/no question ("will they re-plan the schools, and how many?") or a choice between two courses
+# ("是…还是…") is answered by the plan stating the task, even when it also asks for a detail.
+_YES_NO = re.compile(r"是.{1,12}还是|会不会|有没有|是否|要不要|能不能|是不是|[管抓搞建办]不[管抓搞建办]|还.{0,8}吗|吗[？?。！!]*$")
 
 _NUMBER = r"(?:[0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)"
 # A figure that can answer a quantity question: a number with a unit, a percentage, a rate, an edition.

@@ -64,6 +64,7 @@ def test_questions_asking_for_no_detail(question: str) -> None:
     "今年还办技能大赛吗",
     "管不管招多少人",
     "招生名额会增加吗？",
+    "校外培训是光治理还是要几个部门联合去查",  # a choice between two answers, as a yes/no question is
 ])
 def test_yes_no_questions_never_count_as_detail_asks(question: str) -> None:
     assert asked_detail(question) is Ask.NONE
