@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from typing import Iterable
 
 
 class Ask(Enum):
@@ -63,14 +64,40 @@ _NAMED = re.compile(r"[\u4e00-\u9fff]{2,8}(?:大学|学院|师范|医学院)(?![
 _DATE = re.compile(rf"{_NUMBER}\s*(?:年|月|日|号)|每(?:年|季度|月|周)|年底|年内|上半年|下半年|春季|秋季")
 
 
-def asked_detail(question: str) -> Ask:
-    """Which kind of detail the (normalised) question asks for, if any (none for yes/no questions)."""
+_WHEN = re.compile(r"什么时候|啥时候|何时|几时")
+
+
+def asked_detail(question: str, *, when_is_a_date: bool = False) -> Ask:
+    """Which kind of detail the (normalised) question asks for, if any (none for yes/no questions).
+    With `when_is_a_date`, "when" counts as a date (about a school the plan does not name, the plan's
+    own year does not answer it)."""
     if _YES_NO.search(question):
         return Ask.NONE
     for ask, pattern in _ASKS:
         if pattern.search(question):
             return ask
+    if when_is_a_date and _WHEN.search(question):
+        return Ask.DATE
     return Ask.NONE
+
+
+_SCHOOL_WORD = r"(?:大学|学院|(?<!中)小学|中学(?![小生])|幼儿园|附中|[一二三四五六七八九十]中(?!学)|实验学校)"
+# Characters and words that make "内蒙古的中小学", "呼市公办幼儿园" a kind of school, not one school.
+_NOT_A_NAME = r"(?![的哪些个上在里和所各与及或等]|公办|民办|普通|全区|全市)"
+
+
+def school_name_pattern(places: Iterable[str]) -> re.Pattern[str]:
+    """Names of particular schools: a place, up to six more characters, a school word (内蒙古师范大学,
+    呼市二中, 包头市第九中学)."""
+    alternatives = "|".join(re.escape(p) for p in sorted(set(places), key=len, reverse=True))
+    return re.compile(rf"(?:{alternatives})(?:{_NOT_A_NAME}[\u4e00-\u9fff]){{0,6}}?{_SCHOOL_WORD}")
+
+
+def asks_about_unnamed_school(question: str, pattern: re.Pattern[str], plan_text: str) -> bool:
+    """True when the question names a particular school the plan never names and asks a detail of it
+    (a figure, a date, "when", a procedure …): the plan's figures and dates are not about that school."""
+    named = [m.group() for m in pattern.finditer(question)]
+    return any(n not in plan_text for n in named) and asked_detail(question, when_is_a_date=True) is not Ask.NONE
 
 
 def detail_missing(question: str, passage_text: str) -> bool:

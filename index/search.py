@@ -13,7 +13,7 @@ from corpus import Item, Passage, Plan, Section
 
 from .bm25 import PositiveIdfBM25, SparseScorer
 from .confidence import Calibration, Features, load_calibration
-from .detail import detail_missing
+from .detail import asks_about_unnamed_school, detail_missing, school_name_pattern
 from .refs import RefError, parse_item_ref, parse_section_ref
 from .cache import DEFAULT, cached, fingerprint
 from .tokenize import BIGRAM, DATA, Tokenizer, _read_lines, default_tokenizer
@@ -186,6 +186,9 @@ class Index:
         self._elsewhere = tuple(
             w for w in (w for ln in _read_lines(PLACES) for w in ln.split()) if w not in home and w not in plan_text
         )
+        places = [w for ln in _read_lines(PLACES) for w in ln.split()] + sorted(home)
+        self._school_names = school_name_pattern(places)
+        self._plan_text = plan_text
         # One pattern for all of them: a question is searched once, not once per place.
         self._elsewhere_re = re.compile("|".join(map(re.escape, self._elsewhere))) if self._elsewhere else None
         # Years the plans speak of (their own year, and years in their text such as 2018-2022年).
@@ -364,7 +367,8 @@ class Index:
             score=math.log1p(best),
             score_per_idf=best / idf_total,
             margin=(best - second) / best if best else 0.0,
-            detail_missing=detail_missing(nq, self.passages[best_passages[0]].text if best_passages else ""),
+            detail_missing=detail_missing(nq, self.passages[best_passages[0]].text if best_passages else "")
+            or asks_about_unnamed_school(nq, self._school_names, self._plan_text),
             elsewhere=(self._elsewhere_re is not None and self._elsewhere_re.search(nq) is not None)
             or any(y not in self._years for y in _YEAR.findall(nq)),
         )

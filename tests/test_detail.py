@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.detail import Ask, asked_detail, detail_missing
+from index.detail import Ask, asked_detail, asks_about_unnamed_school, detail_missing, school_name_pattern
 
 
 @pytest.mark.parametrize("question, ask", [
@@ -139,3 +139,25 @@ def test_a_money_ask_needs_an_amount_of_money_not_just_a_figure() -> None:
 def test_a_count_asked_about_a_fee_or_subsidy_is_a_quantity_a_figure_answers(question: str, passage: str) -> None:
     assert asked_detail(question) is not Ask.MONEY
     assert not detail_missing(question, passage)
+
+
+PLACES = ("内蒙古", "呼市", "呼和浩特", "包头")
+
+
+@pytest.mark.parametrize("question, names", [
+    ("内蒙古师范大学今年考研复试啥时候开始", ["内蒙古师范大学"]),
+    ("呼市二中的分数线大概多少", ["呼市二中"]),
+    ("包头市第九中学招多少新生", ["包头市第九中学"]),
+    ("内蒙古的中小学今年有什么新政策", []),  # a kind of school, not one school
+    ("内蒙古中小学教师培训", []),
+    ("呼市公办幼儿园多吗", []),
+])
+def test_names_of_particular_schools(question: str, names: list[str]) -> None:
+    assert [m.group() for m in school_name_pattern(PLACES).finditer(question)] == names
+
+
+def test_a_detail_about_a_school_the_plan_does_not_name_is_not_in_the_plan() -> None:
+    pattern, plan = school_name_pattern(PLACES), "支持内蒙古大学“双一流”建设。"
+    assert asks_about_unnamed_school("内蒙古师范大学今年考研复试啥时候开始", pattern, plan)  # "when" of that school
+    assert not asks_about_unnamed_school("内蒙古大学双一流建设什么时候启动", pattern, plan)  # the plan names it
+    assert not asks_about_unnamed_school("我在内蒙古农业大学当辅导员，今年思政工作有啥新要求", pattern, plan)  # no detail

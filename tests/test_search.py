@@ -325,3 +325,8 @@ def test_larger_k_extends_the_same_ranking(index: Index) -> None:
 def test_k_0_is_refused_clearly(index: Index) -> None:
     with pytest.raises(ValueError, match="k must be at least 1"):
         index.search("控辍保学", k=0)
+
+
+def test_a_role_question_naming_a_school_is_answered_and_a_detail_of_that_school_is_not(index):
+    assert index.search("我在内蒙古农业大学当辅导员，今年高校思政课有啥新要求").answered
+    assert index.search("内蒙古师范大学今年考研复试啥时候开始").reason == "detail-not-in-plan"
