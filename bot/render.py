@@ -92,9 +92,16 @@ def answer_text(answer: Answer, plans: Sequence[Plan], style: Style, *, first: i
         blocks.append("也可能相关：" + " · ".join(style.esc(short_ref(h.item)) for h in rest))
     if answer.truncated:
         blocks.append(style.italic(TRUNCATED_NOTE))
+    if answer.corrections:
+        blocks.append(style.italic(style.esc(corrections_note(answer.corrections))))
     by_id = {p.id: p for p in plans}
     blocks.append(sources([by_id[i] for i in dict.fromkeys(h.item.plan for h in (*page, *rest))], style))
     return "\n\n".join(blocks)
+
+
+def corrections_note(corrections: Sequence[tuple[str, str]]) -> str:
+    """The same-sounding typos the search read as the plan's words: 按“寄宿制”理解了“寄宿志”。"""
+    return "；".join(f"按“{meant}”理解了“{typed}”" for typed, meant in corrections) + "。"
 
 
 def not_found_text(answer: Answer, plans: Sequence[Plan], style: Style) -> str:
@@ -248,6 +255,8 @@ def answer_json(answer: Answer) -> dict:
     out: dict = {"query": answer.query, "answered": answer.answered, "results": [hit_json(h) for h in answer.hits]}
     if answer.truncated:
         out["note"] = "question truncated"
+    if answer.corrections:
+        out["corrections"] = [{"typed": typed, "meant": meant} for typed, meant in answer.corrections]
     if not answer.answered:
         out["reason"] = answer.reason
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from .detail import asks_about_unnamed_school, detail_missing, school_name_patte
 from .refs import RefError, parse_item_ref, parse_section_ref
 from .cache import DEFAULT, cached, fingerprint
 from .tokenize import BIGRAM, DATA, Tokenizer, _read_lines, default_tokenizer
+from .typos import Homophones
 
 PLACES = DATA / "places.txt"
 PREAMBLE_NAMES = frozenset({"总体要求", "前言", "preamble"})  # item references that name the preamble
@@ -117,6 +119,7 @@ class Answer:
     hits: tuple[Hit, ...]
     truncated: bool = False
     reason: str = ""  # why it was not answered: empty / off-topic / detail-not-in-plan / elsewhere
+    corrections: tuple[tuple[str, str], ...] = ()  # same-sounding typos read as the plan's words (typed, meant)
     features: Features | None = field(default=None, repr=False, compare=False)
 
 
@@ -201,6 +204,11 @@ class Index:
         self._nonempty = np.asarray([len(r) > 0 for r in self._item_passages], dtype=bool)
         self._nonempty_starts = np.asarray([r.start for r in self._item_passages], dtype=np.int64)[self._nonempty]
 
+    @cached_property
+    def _homophones(self) -> Homophones:
+        """Same-sounding typos of the plans' words (built at the first question)."""
+        return Homophones("\n".join(self._item_text), self.tokenizer.is_word)
+
     @classmethod
     def build(cls, plans: tuple[Plan, ...] | None = None, tokenizer: Tokenizer | None = None,
               cache_dir: Path | str | None = DEFAULT) -> "Index":
@@ -263,7 +271,8 @@ class Index:
             raise ValueError(f"k must be at least 1, got {k}")
         truncated = len(query) > MAX_QUERY_CHARS
         q = query[:MAX_QUERY_CHARS]
-        nq = self.tokenizer.normalize(q)
+        nq, fixes = self._homophones.correct(self.tokenizer.normalize(q), self.tokenizer.words)
+        corrections = tuple((c.typed, c.meant) for c in fixes)
         fired = self.tokenizer.fired(nq)
         weights, words = self._weighted_terms(nq, fired)
         if not weights:
@@ -274,7 +283,7 @@ class Index:
         order = np.argsort(-item_scores, kind="stable")[: k + 2].tolist()
         top = [i for i in order if item_scores[i] > 0]
         if not top:
-            return Answer(query, False, (), truncated, reason="off-topic")
+            return Answer(query, False, (), truncated, reason="off-topic", corrections=corrections)
 
         words_only = [t for t in weights if not t.startswith(BIGRAM)]
         highlight = (frozenset(w[i : i + 2] for w in words_only if not w.isascii() for i in range(len(w) - 1)),
@@ -296,7 +305,7 @@ class Index:
         answered = confidence >= self.calibration.threshold and not features.detail_missing and not features.elsewhere
         reason = "" if answered else (
             "detail-not-in-plan" if features.detail_missing else "elsewhere" if features.elsewhere else "off-topic")
-        return Answer(query, answered, tuple(hits), truncated, reason, features)
+        return Answer(query, answered, tuple(hits), truncated, reason, corrections=corrections, features=features)
 
     def _best_passage_scores(self, p_scores: np.ndarray) -> np.ndarray:
         """Each item's best passage score (0 for an item without passages)."""

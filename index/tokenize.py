@@ -140,6 +140,10 @@ class Tokenizer:
             words = self._rule_words[add] = self.words(add)
         return words
 
+    def is_word(self, word: str) -> bool:
+        """Whether the dictionary (small dictionary and user dictionary) has the word."""
+        return bool(self._jieba.FREQ.get(word))
+
     def surprisal(self, word: str) -> float:
         """-log P(word) in everyday Chinese (jieba's word frequencies); rare or unknown words score high."""
         freq = self._jieba.FREQ.get(word) or 0
