@@ -134,10 +134,15 @@ class Tokenizer:
         return [(hits[r], self.synonyms[r].add) for r in sorted(hits)]
 
     def rule_words(self, add: str) -> list[str]:
-        """The words a synonym rule adds (cut once, then remembered)."""
+        """The words a synonym rule adds (cut once, then remembered): whole words, not search-mode parts —
+        a rule adding 儿童青少年 adds one word, not four (儿童, 青少, 少年, 青少年) that would each score
+        and let an everyday rule (孩子 → 儿童青少年) outweigh a topic rule (欺负 → 学生欺凌)."""
         words = self._rule_words.get(add)
         if words is None:
-            words = self._rule_words[add] = self.words(add)
+            words = self._rule_words[add] = [
+                w for w in (w.strip() for w in self._jieba.cut(add, HMM=False))
+                if w and w not in self.stopwords and _HAS_TOPIC.search(w)
+            ]
         return words
 
     def is_word(self, word: str) -> bool:
