@@ -272,7 +272,7 @@ class Index:
         truncated = len(query) > MAX_QUERY_CHARS
         q = query[:MAX_QUERY_CHARS]
         nq, fixes = self._homophones.correct(self.tokenizer.normalize(q), self.tokenizer.words)
-        corrections = tuple((c.typed, c.meant) for c in fixes)
+        corrections = tuple(dict.fromkeys((c.typed, c.meant) for c in fixes))  # each typo once
         fired = self.tokenizer.fired(nq)
         weights, words = self._weighted_terms(nq, fired)
         if not weights:

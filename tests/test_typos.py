@@ -53,3 +53,8 @@ def test_every_character_of_the_shipped_plan_has_a_reading():
     table = readings()
     text = "".join(it.title + it.goal + it.measures for p in shipped_plans() for it in p.all_items())
     assert {ch for ch in text if "\u4e00" <= ch <= "\u9fff" and ch not in table} == set()
+
+
+def test_a_typo_repeated_in_a_long_message_is_reported_once(index):
+    answer = index.search("乡镇寄宿志学校今年还建不建。" * 200)
+    assert answer.corrections == (("寄宿志", "寄宿制"),)
