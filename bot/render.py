@@ -124,6 +124,8 @@ def not_found_text(answer: Answer, plans: Sequence[Plan], style: Style) -> str:
             lines = [f"这份工作要点里没有找到与“{style.esc(shown)}”相关的内容。"]
         if answer.hits:
             lines.append("你可能想看：" + " · ".join(style.esc(short_ref(h.item)) for h in answer.hits[:3]))
+    if answer.corrections:
+        lines.append(style.italic(style.esc(corrections_note(answer.corrections))))
     lines.append("可以试试：/sections 查看目录，或换个说法提问（例如“学前教育”“高校毕业生就业”）。")
     return "\n".join(lines)
 

@@ -1,8 +1,9 @@
 """Build index/data/pinyin.txt, the toneless readings of common characters (run by hand, like build_dict).
 
 Questions typed with a pinyin keyboard misspell plan words with same-sounding characters (寄宿志 for
-寄宿制, 心里健康 for 心理健康); index/typos.py finds them by reading. The readings come from pypinyin
-(heteronyms included), written once here: loading pypinyin itself would cost 0.24 s and 15 MB at
+寄宿制, 心里健康 for 心理健康); index/typos.py finds them by reading. Each character's main reading
+comes from pypinyin (only the main one: rare readings such as 有 wei or 位 li made ordinary words look
+like typos), written once here: loading pypinyin itself would cost 0.24 s and 15 MB at
 every start. Characters: GB2312 (the 6,763 common ones) plus every character of the jieba dictionary
 and the plans.
 
@@ -44,10 +45,10 @@ def build(out: Path = PINYIN) -> int:
         chars |= {ch for it in plan.all_items() for ch in it.title + it.goal + it.measures if "\u4e00" <= ch <= "\u9fff"}
     by_reading: dict[str, list[str]] = defaultdict(list)
     for ch in sorted(chars):
-        for reading in dict.fromkeys(pinyin(ch, style=Style.NORMAL, heteronym=True)[0]):
-            if reading.isascii() and reading.isalpha():
-                by_reading[reading].append(ch)
-    header = "# Toneless readings: `reading characters`. Built by `python -m index.build_pinyin` from pypinyin.\n"
+        reading = pinyin(ch, style=Style.NORMAL)[0][0]  # the main reading: what a pinyin keyboard types
+        if reading.isascii() and reading.isalpha():
+            by_reading[reading].append(ch)
+    header = "# Toneless main readings: `reading characters`. Built by `python -m index.build_pinyin` from pypinyin.\n"
     out.write_text(header + "".join(f"{r} {''.join(cs)}\n" for r, cs in sorted(by_reading.items())), encoding="utf-8")
     return len(chars)
 

@@ -81,9 +81,10 @@ def asked_detail(question: str, *, when_is_a_date: bool = False) -> Ask:
     return Ask.NONE
 
 
-_SCHOOL_WORD = r"(?:大学|学院|(?<!中)小学|中学(?![小生])|幼儿园|附中|[一二三四五六七八九十]中(?!学)|实验学校)"
-# Characters and words that make "内蒙古的中小学", "呼市公办幼儿园" a kind of school, not one school.
-_NOT_A_NAME = r"(?![的哪些个上在里和所各与及或等]|公办|民办|普通|全区|全市)"
+_SCHOOL_WORD = r"(?:(?:大学|学院|(?<!中)小学|中学(?!小)|附中|(?<![初高统])[一二三四五六七八九十]中(?![学考]))(?!生)|幼儿园|实验学校)"
+# Characters and words that make "内蒙古的中小学", "呼市公办幼儿园", "内蒙古乡村小学" a kind of school, not one.
+_NOT_A_NAME = (r"(?![的哪些个上在里和所各与及或等]|公办|民办|普通|全区|全市|乡村|农村|城镇|城区|牧区|县域|寄宿|民族|蒙古族|"
+               r"新建|示范|重点|地区|市属|区属|各级|级)")
 
 
 def school_name_pattern(places: Iterable[str]) -> re.Pattern[str]:

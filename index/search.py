@@ -200,6 +200,7 @@ class Index:
         self._scorer = SparseScorer(PositiveIdfBM25(passage_tokens), PositiveIdfBM25(item_tokens),
                                     weights=(1.0, ITEM_DOC_WEIGHT))
         self._n_passages = len(self.passages)
+        self._rule_cache: dict[str, list[str]] = {}
         # For _best_passage_scores: where each item's passages start, and which items have any.
         self._nonempty = np.asarray([len(r) > 0 for r in self._item_passages], dtype=bool)
         self._nonempty_starts = np.asarray([r.start for r in self._item_passages], dtype=np.int64)[self._nonempty]
@@ -253,6 +254,18 @@ class Index:
         return plan.section(number)
 
     # ---- search -------------------------------------------------------------------------------
+    def _rule_terms(self, add: str) -> list[str]:
+        """The index terms a synonym rule adds: its whole words, or the parts of a word the index only
+        holds in parts (民族语言 sits inside 民族语言授课学校, cut into 民族, 语言 …)."""
+        terms = self._rule_cache.get(add)
+        if terms is None:
+            vocabulary, tok = self._scorer.vocabulary, self.tokenizer
+            terms = list(dict.fromkeys(
+                part for w in tok.rule_words(add) for part in ([w] if w in vocabulary else tok.words(w))
+            ))
+            self._rule_cache[add] = terms
+        return terms
+
     def _weighted_terms(self, nq: str, fired: list[tuple[str, str]]) -> tuple[dict[str, float], list[str]]:
         """Query terms with weights, and the user's own content words (for coverage and highlighting)."""
         tok = self.tokenizer
@@ -261,7 +274,7 @@ class Index:
         for t in own:
             weights[t] = BIGRAM_WEIGHT if t.startswith(BIGRAM) else WORD_WEIGHT
         for _, add in fired:
-            for t in tok.rule_words(add):
+            for t in self._rule_terms(add):
                 weights.setdefault(t, SYNONYM_WEIGHT)
         return weights, [t for t in own if not t.startswith(BIGRAM)]
 

@@ -2,7 +2,8 @@
 
 People type with pinyin keyboards, so their typos are homophones: one character of a word replaced by
 another with the same toneless reading. A question's character pair that the plans do not contain
-is a candidate when it reads exactly like a pair they do contain, with one character changed. The
+is a candidate when it reads like a pair they do contain (each character's main reading, toneless),
+with one character changed. The
 change is made only when the corrected pair with two neighbouring characters (four in all) occurs
 in the plans, and the change completes a dictionary word there (录取批此 → 录取批次, 年青干部 →
 年轻干部) whose typed form is no word and does not cut through a word of the question (我在县教育局
@@ -22,14 +23,13 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 PINYIN = Path(__file__).resolve().parent / "data" / "pinyin.txt"
-MAX_READINGS = 4  # reading combinations tried per pair (heteronyms)
 NEAR_CACHE = 20_000  # question pairs whose same-sounding plan pairs are remembered (a few MB at most)
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
 @cache
 def readings() -> dict[str, tuple[str, ...]]:
-    """Character → its toneless readings."""
+    """Character → its main toneless reading (a tuple, for heteronyms should the table list more)."""
     out: dict[str, list[str]] = defaultdict(list)
     for line in PINYIN.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
@@ -80,7 +80,7 @@ class Homophones:
         first, second = self._table.get(pair[0]), self._table.get(pair[1])
         if not first or not second:
             return []
-        return [f"{a} {b}" for a in first for b in second][:MAX_READINGS]
+        return [f"{a} {b}" for a in first for b in second]
 
     def corrections(self, text: str, words: Callable[[str], Iterable[str]] = lambda _: ()) -> list[Correction]:
         """The typos in `text`; `words(text)` gives the question's words (a correction may not cut
@@ -145,7 +145,7 @@ class Homophones:
 def _word_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
     """Where each word of two or more characters occurs in `text`."""
     spans = []
-    for w in words:
+    for w in dict.fromkeys(words):
         if len(w) > 1:
             start = text.find(w)
             while start >= 0:

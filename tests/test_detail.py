@@ -151,6 +151,12 @@ PLACES = ("内蒙古", "呼市", "呼和浩特", "包头")
     ("内蒙古的中小学今年有什么新政策", []),  # a kind of school, not one school
     ("内蒙古中小学教师培训", []),
     ("呼市公办幼儿园多吗", []),
+    ("内蒙古乡村小学什么时候能建好", []),  # kinds of school, not names
+    ("内蒙古蒙古族中学什么时候用统编教材", []),
+    ("内蒙古新建幼儿园什么时候招生", []),
+    ("赤峰小学生课后服务什么时候开始", []),  # pupils and students, not a school
+    ("包头大学生就业见习什么时候开始", []),
+    ("包头初三中考体育什么时候考", []),  # 中考 is an exam
 ])
 def test_names_of_particular_schools(question: str, names: list[str]) -> None:
     assert [m.group() for m in school_name_pattern(PLACES).finditer(question)] == names

@@ -330,3 +330,9 @@ def test_k_0_is_refused_clearly(index: Index) -> None:
 def test_a_role_question_naming_a_school_is_answered_and_a_detail_of_that_school_is_not(index):
     assert index.search("我在内蒙古农业大学当辅导员，今年高校思政课有啥新要求").answered
     assert index.search("内蒙古师范大学今年考研复试啥时候开始").reason == "detail-not-in-plan"
+
+
+@pytest.mark.parametrize("question", ["蒙语教学还有吗", "蒙文教学以后怎么办"])
+def test_a_synonym_whose_plan_word_the_index_holds_only_in_parts_still_matches(index, question):
+    # 蒙语 adds 民族语言, which the plan only has inside 民族语言授课学校: its parts must be searched
+    assert index.search(question).hits[0].item.number == 7

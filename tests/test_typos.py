@@ -33,6 +33,8 @@ def test_a_same_sounding_character_in_a_plan_word_is_corrected(index, homophones
     "我们这种小学校也算吗",  # 种小 reads like 中小, but 这种 is a word
     "中小学以后是书记说了算还是校长说了算",  # 学以 reads like 学艺 (中小学艺术), but 以后 is a word
     "孩子心里有事不跟家长说",  # 心里 is a word, and no plan word follows
+    "当幼儿园老师需要什么专业学历",  # 历 reads li; 位 only in a rare reading
+    "学校建有健全的安全制度吗",  # 有 reads you; wei (建立) only in a rare reading
     "学前教育有什么新政策",
     "高校毕业生就业有哪些措施",
 ])
@@ -58,3 +60,8 @@ def test_every_character_of_the_shipped_plan_has_a_reading():
 def test_a_typo_repeated_in_a_long_message_is_reported_once(index):
     answer = index.search("乡镇寄宿志学校今年还建不建。" * 200)
     assert answer.corrections == (("寄宿志", "寄宿制"),)
+
+
+def test_a_refusal_also_says_how_the_typo_was_read(index):
+    answer = index.search("寄宿志学校建设的具体时间是哪天")
+    assert not answer.answered and "按“寄宿制”理解了“寄宿志”。" in answer_text(answer, index.plans, TEXT)
