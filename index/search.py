@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -183,17 +184,15 @@ class Index:
             [tokenizer.normalize(p.text) for p in self.passages],
             [tokenizer.normalize(d) for d in item_docs],
         ), valid=lambda v: isinstance(v, tuple) and tuple(map(len, v)) == sizes)
-        plan_text = "".join(self._item_text)
+        # Every plan's normalised text, an item a line (nothing matches across two items).
+        self._plan_text = plan_text = "\n".join(self._item_text)
         home = {place for p in plans for place in p.meta.region}
-        # Places of elsewhere: on the gazetteer, absent from every plan's text and region.
-        self._elsewhere = tuple(
-            w for w in (w for ln in _read_lines(PLACES) for w in ln.split()) if w not in home and w not in plan_text
-        )
-        places = [w for ln in _read_lines(PLACES) for w in ln.split()] + sorted(home)
-        self._school_names = school_name_pattern(places)
-        self._plan_text = plan_text
-        # One pattern for all of them: a question is searched once, not once per place.
+        gazetteer = [w for ln in _read_lines(PLACES) for w in ln.split()]
+        # Places of elsewhere: on the gazetteer, absent from every plan's text and region. One pattern
+        # for all of them: a question is searched once, not once per place.
+        self._elsewhere = tuple(w for w in gazetteer if w not in home and w not in plan_text)
         self._elsewhere_re = re.compile("|".join(map(re.escape, self._elsewhere))) if self._elsewhere else None
+        self._school_names = school_name_pattern(gazetteer + sorted(home))
         # Years the plans speak of (their own year, and years in their text such as 2018-2022年).
         self._years = {str(p.meta.year) for p in plans} | set(_YEAR.findall(plan_text))
         # One scorer over passages then whole items (the items' scores pre-multiplied by their weight).
@@ -208,7 +207,7 @@ class Index:
     @cached_property
     def _homophones(self) -> Homophones:
         """Same-sounding typos of the plans' words (built at the first question)."""
-        return Homophones("\n".join(self._item_text), self.tokenizer.is_word)
+        return Homophones(self._plan_text, self.tokenizer.is_word)
 
     @classmethod
     def build(cls, plans: tuple[Plan, ...] | None = None, tokenizer: Tokenizer | None = None,
@@ -358,7 +357,7 @@ class Index:
         rules = [(said, add.split()) for said, add in fired]  # each rule's added words, split once
         vocabulary = self._scorer.vocabulary
 
-        def explained(w: str, text: str | dict[str, int]) -> bool:
+        def explained(w: str, text: str | Mapping[str, int]) -> bool:
             """The word occurs in the text (or the plans' vocabulary), or a synonym rule it belongs to
             adds a word that does."""
             if w in text:

@@ -28,15 +28,14 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
 @cache
-def readings() -> dict[str, tuple[str, ...]]:
-    """Character → its main toneless reading (a tuple, for heteronyms should the table list more)."""
-    out: dict[str, list[str]] = defaultdict(list)
+def readings() -> dict[str, str]:
+    """Character → its main toneless reading."""
+    out: dict[str, str] = {}
     for line in PINYIN.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             reading, _, chars = line.partition(" ")
-            for ch in chars:
-                out[ch].append(reading)
-    return {ch: tuple(rs) for ch, rs in out.items()}
+            out.update(dict.fromkeys(chars, reading))
+    return out
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,6 @@ class Homophones:
 
     def __init__(self, plan_text: str, is_word: Callable[[str], bool]) -> None:
         self._table = readings()
-        self._text = plan_text
         self._is_word = is_word
         runs = _CJK_RUN.findall(plan_text)
         self._pairs = {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
@@ -62,25 +60,25 @@ class Homophones:
         self._near: dict[str, tuple[str, ...]] = {}
         self._by_key: dict[str, list[str]] = defaultdict(list)
         for pair in self._pairs:
-            for key in self._keys(pair):
+            key = self._key(pair)
+            if key is not None:
                 self._by_key[key].append(pair)
 
     def _near_pairs(self, pair: str) -> tuple[str, ...]:
         """Plan pairs that read like `pair` with exactly one character changed (remembered per pair)."""
-        near = tuple(dict.fromkeys(
-            meant for key in self._keys(pair) for meant in self._by_key.get(key, ())
-            if (meant[0] == pair[0]) != (meant[1] == pair[1])  # both characters differ: another word
-        ))
+        key = self._key(pair)
+        near = tuple(  # exactly one character changed: with both changed it is another word, not a typo
+            meant for meant in (self._by_key.get(key, ()) if key is not None else ())
+            if (meant[0] == pair[0]) != (meant[1] == pair[1])
+        )
         if len(self._near) < NEAR_CACHE:
             self._near[pair] = near
         return near
 
-    def _keys(self, pair: str) -> list[str]:
-        """The reading keys of a two-character string (none if a character has no known reading)."""
+    def _key(self, pair: str) -> str | None:
+        """The reading of a two-character string (None if a character has no known reading)."""
         first, second = self._table.get(pair[0]), self._table.get(pair[1])
-        if not first or not second:
-            return []
-        return [f"{a} {b}" for a in first for b in second]
+        return f"{first} {second}" if first and second else None
 
     def corrections(self, text: str, words: Callable[[str], Iterable[str]] = lambda _: ()) -> list[Correction]:
         """The typos in `text`; `words(text)` gives the question's words (a correction may not cut
