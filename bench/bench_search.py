@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from corpus import GOAL, MEASURES, Item, Passage, Plan, PlanMeta, Section, shipped_plans  # noqa: E402
+from corpus import GOAL, MEASURES, Item, Passage, Plan, Section, shipped_plans  # noqa: E402
 from index import Index  # noqa: E402
 from index.evaluate import read_questions  # noqa: E402
 from index.tokenize import Tokenizer  # noqa: E402

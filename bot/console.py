@@ -40,8 +40,9 @@ def show(reply: Reply, out: TextIO) -> Keyboard:
 
 def respond(logic: Logic, line: str, buttons: Keyboard) -> Reply:
     """One line typed → the bot's reply: the number of a button shown, a command, or a question (a
-    number outside the buttons' range too: `15` opens item 15). As in Telegram, only `/name` or `/name@bot` in ASCII letters, digits and _ is a command
-    (`/学前教育` is a question), and any whitespace, the ideographic space too, ends it."""
+    number outside the buttons' range too: `15` opens item 15). As in Telegram, only `/name` or
+    `/name@bot` in ASCII letters, digits and _ is a command (`/学前教育` is a question),
+    and any whitespace, the ideographic space too, ends it."""
     flat = [b for row in buttons for b in row]
     if line.isdecimal() and flat:
         n = int(line) if len(line) <= 4 else 0

@@ -21,8 +21,8 @@ from index import Index, RefError, parse_section_ref
 
 from . import reminder_render as rr
 from .dates import MAX_YEARS_AHEAD, DateError, parse_time, parse_when
-from .render import TEXT, Style, short_ref, split_message
 from .reminder_store import ALL, DEFAULT_AT, DEFAULT_LEADS, ITEM, SECTION, ReminderStore, Subscription
+from .render import TEXT, Style, short_ref, split_message
 from .replies import CANCEL, UNSUB, Button, Clock, Document, Keyboard, Origin, Reply, button_data
 from .replies import ITEM as ITEM_BUTTON
 from .schedule import Catalogue, Due, DueDate, day_end, leads_ahead, local_moment

@@ -470,7 +470,8 @@ def deadline_uid(d: Deadline) -> str:
 
 def to_ics(deadlines: Iterable[Deadline], plans_by_id: Mapping[str, Plan]) -> bytes:
     """An iCalendar file with one all-day VEVENT per deadline."""
-    from icalendar import Calendar, Event as VEvent  # noqa: PLC0415 — only the export needs it
+    from icalendar import Calendar  # noqa: PLC0415 — only the export needs it
+    from icalendar import Event as VEvent
 
     cal = Calendar()
     cal.add("prodid", "-//plan-bot//deadlines//ZH")

@@ -152,9 +152,9 @@ def parse_plan(text: str, meta: PlanMeta, source: str = "<plan>") -> Plan:
         Section(meta.id, num, numeral, title, tuple(it.number for it in items if it.section == numeral))
         for num, numeral, title, _ in sections
     )
-    for s, (_, _, _, line) in zip(section_objs, sections):
+    for s, section in zip(section_objs, sections):
         if not s.items:
-            raise PlanParseError(f"section {s.numeral} has no items", line, source)
+            raise PlanParseError(f"section {s.numeral} has no items", section[3], source)
     pre_text = "".join(preamble)
     pre = Item(
         meta.id, PREAMBLE_ITEM, PREAMBLE, "", PREAMBLE, pre_text, "",

@@ -17,7 +17,18 @@ length of the question). It combines signals that each mean something on their o
   person (index/detail.py), and the best sentence holds nothing of that kind (procedures and persons:
   never, since a work plan states tasks); this and `elsewhere` also veto an answer outright;
 - elsewhere: the question names a province or city the plan neither mentions nor is about, or a
-  year the plan does not speak of (2025年 in a 2021 plan).
+  year the plan does not speak of (2025年 in a 2021 plan);
+- dense_best: the best item's cosine with the question (its best passage, by the sentence encoder);
+- dense_z: how far the chosen item's cosine stands above the other items' (a z-score);
+- dense_margin: the best cosine minus the runner-up item's;
+- agree: the best item by words and the best item by meaning are the same;
+- latin: the share of the question's letters that are Latin (an English or pinyin question, whose
+  words the plan's Chinese text cannot hold), and dense_z_latin = dense_z × latin, so that for such a
+  question the model can lean on meaning instead of word coverage.
+
+The four dense signals are 0 when the encoder is not available; the words-only model, fitted apart,
+then decides. With the encoder, `fusion_weight` is the weight of the z-scored cosines beside the
+z-scored BM25 scores when items are ranked.
 
 The weights are fitted by `python -m index.calibrate` on the project's own development questions
 (`eval/`) and stored in `index/data/calibration.json`; the probability is what `confidence` reports.
@@ -46,6 +57,12 @@ class Features:
     margin: float
     detail_missing: bool
     elsewhere: bool
+    dense_best: float = 0.0
+    dense_z: float = 0.0
+    dense_margin: float = 0.0
+    agree: bool = False
+    latin: float = 0.0
+    dense_z_latin: float = 0.0
 
     def vector(self) -> list[float]:
         """The features as floats, in field order."""
@@ -57,21 +74,31 @@ FEATURE_NAMES = tuple(f.name for f in fields(Features))
 
 @dataclass(frozen=True)
 class Calibration:
-    """Logistic weights over `Features` and the probability above which a question counts as answered."""
+    """Logistic weights over `Features`, the probability above which a question counts as answered, and
+    (hybrid search only) the weight of meaning beside words in the ranking."""
 
     weights: dict[str, float]
     bias: float
     threshold: float = 0.5
+    fusion_weight: float = 0.0
 
     def probability(self, f: Features) -> float:
         """P(the plan answers the question | features)."""
         z = self.bias + sum(self.weights.get(n, 0.0) * v for n, v in zip(FEATURE_NAMES, f.vector()))
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
-    def to_json(self) -> str:
-        """Serialise for `index/data/calibration.json`."""
-        return json.dumps({"weights": self.weights, "bias": self.bias, "threshold": self.threshold},
-                          ensure_ascii=False, indent=2)
+    def to_dict(self) -> dict[str, object]:
+        """The fields as JSON-ready data."""
+        return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,
+                "fusion_weight": self.fusion_weight}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> "Calibration":
+        """The inverse of to_dict."""
+        weights = data["weights"]
+        assert isinstance(weights, dict)
+        return cls({str(k): float(v) for k, v in weights.items()}, float(data["bias"]),  # type: ignore[arg-type]
+                   float(data.get("threshold", 0.5)), float(data.get("fusion_weight", 0.0)))  # type: ignore[arg-type]
 
 
 # Used until a calibration file exists: coverage and known-vocabulary dominate, missing details veto.
@@ -81,9 +108,20 @@ DEFAULT = Calibration(
 )
 
 
-def load_calibration(path: Path = CALIBRATION) -> Calibration:
-    """The fitted calibration, or the default weights when no file has been fitted yet."""
+HYBRID, WORDS = "hybrid", "words"  # the two models: with the sentence encoder, and words alone
+
+
+def load_calibration(mode: str = HYBRID, path: Path = CALIBRATION) -> Calibration:
+    """The fitted model for a search mode (HYBRID or WORDS), or the default weights when none is fitted."""
     if not path.exists():
         return DEFAULT
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Calibration(dict(data["weights"]), float(data["bias"]), float(data.get("threshold", 0.5)))
+    if mode not in data:  # a file from before the encoder: one words-only model
+        return Calibration.from_dict(data) if mode == WORDS and "weights" in data else DEFAULT
+    return Calibration.from_dict(data[mode])
+
+
+def write_calibration(models: dict[str, Calibration], path: Path = CALIBRATION) -> None:
+    """Store the fitted models, one per search mode."""
+    data = {mode: cal.to_dict() for mode, cal in models.items()}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -44,13 +44,13 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
                                r"在哪(?:个|里)?(?:盟市|城市|地方)?举办|考哪几科|考什么|怎么设置|怎么弄")),
     (Ask.NAMES, re.compile(r"哪几?所|哪几?[个家些](?:学校|高校|大学|学院|中学|小学|幼儿园|旗县|盟市|地方|城市|省)")),
     # 几个 asks a number, but 十几个 / 二十几名 states one (an approximate figure the asker gives).
-    (Ask.QUANTITY, re.compile(r"多少|(?<![哪这近前后一二两三四五六七八九十百千万0-9])几(?:个|所|名|人|家|年(?!级)|次|届|期|项|条|位|分|种|级|亿|万|成|倍|岁|节|门|科|篇)|"
+    (Ask.QUANTITY, re.compile(r"多少|(?<![哪这近前后一二两三四五六七八九十百千万0-9])几(?:个|所|名|人|家|年(?!级)|次|届|期|项|条|位|分|种|级|亿|万|成|倍|岁|节|门|科|篇)|"  # noqa: E501
                               r"百分之|比例|占比|师生比|生师比|分数线|录取线|复试线|名额|金额|数额|多大规模|几级")),
 )
 
 # A yes/no question ("will they re-plan the schools, and how many?") or a choice between two courses
 # ("是…还是…") is answered by the plan stating the task, even when it also asks for a detail.
-_YES_NO = re.compile(r"是.{1,12}还是|会不会|有没有|是否|要不要|能不能|是不是|[管抓搞建办]不[管抓搞建办]|还.{0,8}吗|吗[？?。！!]*$")
+_YES_NO = re.compile(r"是.{1,12}还是|会不会|有没有|是否|要不要|能不能|是不是|[管抓搞建办]不[管抓搞建办]|还.{0,8}吗|吗[？?。！!]*$")  # noqa: E501
 
 _NUMBER = r"(?:[0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)"
 # A figure that can answer a quantity question: a number with a unit, a percentage, a rate, an edition.
@@ -81,7 +81,7 @@ def asked_detail(question: str, *, when_is_a_date: bool = False) -> Ask:
     return Ask.NONE
 
 
-_SCHOOL_WORD = r"(?:(?:大学|学院|(?<!中)小学|中学(?!小)|附中|(?<![初高统])[一二三四五六七八九十]中(?![学考]))(?!生)|幼儿园|实验学校)"
+_SCHOOL_WORD = r"(?:(?:大学|学院|(?<!中)小学|中学(?!小)|附中|(?<![初高统])[一二三四五六七八九十]中(?![学考]))(?!生)|幼儿园|实验学校)"  # noqa: E501
 # Characters and words that make "内蒙古的中小学", "呼市公办幼儿园", "内蒙古乡村小学" a kind of school, not one.
 _NOT_A_NAME = (r"(?![的哪些个上在里和所各与及或等]|公办|民办|普通|全区|全市|乡村|农村|城镇|城区|牧区|县域|寄宿|民族|蒙古族|"
                r"新建|示范|重点|地区|市属|区属|各级|级)")

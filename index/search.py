@@ -1,4 +1,5 @@
-"""Rank items for a question: BM25 over passages and whole items, snippets, a calibrated confidence."""
+"""Rank items for a question: BM25 over passages and whole items fused with sentence-encoder cosines,
+snippets, a calibrated confidence."""
 
 from __future__ import annotations
 
@@ -14,18 +15,22 @@ import numpy as np
 from corpus import Item, Passage, Plan, Section
 
 from .bm25 import PositiveIdfBM25, SparseScorer
-from .confidence import Calibration, Features, load_calibration
-from .detail import asks_about_unnamed_school, detail_missing, school_name_pattern
-from .refs import RefError, parse_item_ref, parse_section_ref
 from .cache import DEFAULT, cached, fingerprint
+from .confidence import HYBRID, WORDS, Calibration, Features, load_calibration
+from .detail import asks_about_unnamed_school, detail_missing, school_name_pattern
+from .embed import Encoder, Progress, load_encoder, passage_vectors
+from .refs import RefError, parse_item_ref, parse_section_ref
 from .tokenize import BIGRAM, DATA, Tokenizer, _read_lines, default_tokenizer
 from .typos import Homophones
+
+AUTO = "auto"  # Index.build's encoder argument meaning "load the shipped encoder if it can run here"
 
 PLACES = DATA / "places.txt"
 PREAMBLE_NAMES = frozenset({"总体要求", "前言", "preamble"})  # item references that name the preamble
 MAX_QUERY_CHARS = 300  # longer questions are cut (voice messages run long; the topic comes early)
 EXCERPT_CHARS = 90  # sentences longer than this are shown as their matching clauses
 _CLAUSE_END = re.compile(r"[，；：。]")
+_TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)  # markup pasted from a web page
 _YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?=\s*年)")  # a year, as in 2025年
 
 # Query term weights. Words carry the meaning; bigrams rescue typos and odd cuts without dominating;
@@ -35,12 +40,16 @@ BIGRAM_WEIGHT = 0.35
 SYNONYM_WEIGHT = 0.6
 # An item's score: its best passage, plus a share of the whole item's score (titles and context count).
 ITEM_DOC_WEIGHT = 0.5
+# Beside the best item, an item is shown only when its words match or its meaning stands out: its
+# cosine at least this many standard deviations above the items' mean (a near item, not a filler).
+RELATED_Z = 1.0
 
 
 
 @dataclass(frozen=True)
 class Match:
-    """A passage that matched, with its BM25 score and the character spans of matched terms."""
+    """A passage that matched, with its score (BM25, fused with meaning when the encoder runs) and the
+    character spans of matched terms."""
 
     passage: Passage
     score: float
@@ -160,14 +169,39 @@ def _spans(text: str, bigrams: frozenset[str], ascii_words: tuple[str, ...]) -> 
     return tuple(spans)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A question's scores before fusion: the words (BM25) and, with an encoder, the meaning (cosines)."""
+
+    query: str
+    truncated: bool
+    nq: str  # normalised, typos read as meant
+    corrections: tuple[tuple[str, str], ...]
+    fired: list[tuple[str, str]]
+    weights: dict[str, float]
+    words: list[str]
+    p_lex: np.ndarray  # BM25 per passage
+    lex: np.ndarray  # BM25 per item: best passage plus a share of the whole item
+    p_cos: np.ndarray | None  # cosine per passage
+    cos: np.ndarray | None  # cosine per item: its best passage
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    """Scores as z-scores over their own population (all zero when they are all equal)."""
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)
+
+
 class Index:
     """Search over one or more plans. Build once per process: `Index.build(plans)`."""
 
     def __init__(self, plans: tuple[Plan, ...], tokenizer: Tokenizer, calibration: Calibration,
-                 cache_dir: Path | str | None = None) -> None:
+                 cache_dir: Path | str | None = None, encoder: Encoder | None = None,
+                 progress: Progress | None = None) -> None:
         self.plans = plans
         self.tokenizer = tokenizer
         self.calibration = calibration
+        self.encoder = encoder
         self.items: list[Item] = [it for p in plans for it in p.all_items()]
         self.passages: list[Passage] = [ps for it in self.items for ps in it.passages]
         item_pos = {(it.plan, it.number): i for i, it in enumerate(self.items)}
@@ -203,6 +237,14 @@ class Index:
         # For _best_passage_scores: where each item's passages start, and which items have any.
         self._nonempty = np.asarray([len(r) > 0 for r in self._item_passages], dtype=bool)
         self._nonempty_starts = np.asarray([r.start for r in self._item_passages], dtype=np.int64)[self._nonempty]
+        # Meaning: one unit vector per passage (cached on disk, keyed by the model and the texts).
+        self._vectors = None if encoder is None else passage_vectors(
+            encoder, [p.text for p in self.passages], cache_dir, progress)
+
+    @property
+    def mode(self) -> str:
+        """HYBRID (words and meaning) or WORDS (no sentence encoder here)."""
+        return WORDS if self.encoder is None else HYBRID
 
     @cached_property
     def _homophones(self) -> Homophones:
@@ -211,13 +253,22 @@ class Index:
 
     @classmethod
     def build(cls, plans: tuple[Plan, ...] | None = None, tokenizer: Tokenizer | None = None,
-              cache_dir: Path | str | None = DEFAULT) -> "Index":
-        """Index the given plans (default: the shipped ones); start-up work is cached in `cache_dir`."""
+              cache_dir: Path | str | None = DEFAULT, encoder: Encoder | str | None = AUTO,
+              progress: Progress | None = None) -> "Index":
+        """Index the given plans (default: the shipped ones); start-up work is cached in `cache_dir`.
+
+        `encoder`: AUTO loads the shipped sentence encoder (None when it cannot run here: words only),
+        None searches by words alone, or pass an Encoder. `progress(done, total)` is called while
+        passage vectors are computed (only when they are not cached).
+        """
         if plans is None:
             from corpus import shipped_plans
 
             plans = shipped_plans()
-        return cls(plans, tokenizer or default_tokenizer(), load_calibration(), cache_dir)
+        enc = load_encoder() if encoder == AUTO else encoder
+        assert enc is None or not isinstance(enc, str), f"unknown encoder {enc!r}"
+        calibration = load_calibration(WORDS if enc is None else HYBRID)
+        return cls(plans, tokenizer or default_tokenizer(), calibration, cache_dir, enc, progress)
 
     # ---- lookup -------------------------------------------------------------------------------
     def plan(self, plan_id: str | None = None) -> Plan:
@@ -249,7 +300,8 @@ class Index:
         last = plan.sections[-1]
         if number is None or not 1 <= number <= len(plan.sections):
             shown = str(ref).strip()[:20] or "（空）"
-            raise RefError(f"“{shown}”不是有效的部分：请输入 一–{last.numeral}（或 1–{len(plan.sections)}），例如 三 或 第三部分。")
+            raise RefError(f"“{shown}”不是有效的部分：请输入 一–{last.numeral}（或 1–{len(plan.sections)}），"
+                           "例如 三 或 第三部分。")
         return plan.section(number)
 
     # ---- search -------------------------------------------------------------------------------
@@ -277,44 +329,76 @@ class Index:
                 weights.setdefault(t, SYNONYM_WEIGHT)
         return weights, [t for t in own if not t.startswith(BIGRAM)]
 
-    def search(self, query: str, k: int = 3) -> Answer:
-        """Rank items for a question; `answered` is False when the plan does not address it."""
-        if k < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
+    def prepare(self, query: str) -> Prepared | None:
+        """A question's word and meaning scores (None when it has nothing to search)."""
         truncated = len(query) > MAX_QUERY_CHARS
-        q = query[:MAX_QUERY_CHARS]
+        q = _TAG.sub(" ", query[:MAX_QUERY_CHARS])  # <script>, </b>: markup, not words of the question
         nq, fixes = self._homophones.correct(self.tokenizer.normalize(q), self.tokenizer.words)
         corrections = tuple(dict.fromkeys((c.typed, c.meant) for c in fixes))  # each typo once
         fired = self.tokenizer.fired(nq)
         weights, words = self._weighted_terms(nq, fired)
         if not weights:
-            return Answer(query, False, (), truncated, reason="empty")
+            return None
         scores = self._scorer.scores(weights)
-        p_scores = scores[: self._n_passages]
-        item_scores = self._best_passage_scores(p_scores) + scores[self._n_passages :]
-        order = np.argsort(-item_scores, kind="stable")[: k + 2].tolist()
-        top = [i for i in order if item_scores[i] > 0]
+        p_lex = scores[: self._n_passages]
+        lex = self._best_passage_scores(p_lex) + scores[self._n_passages :]
+        p_cos = cos = None
+        if self.encoder is not None and self._vectors is not None:
+            p_cos = self._vectors @ self.encoder.queries([nq])[0]
+            cos = np.full(len(self.items), -1.0)
+            if len(p_cos):
+                cos[self._nonempty] = np.maximum.reduceat(p_cos, self._nonempty_starts)
+        return Prepared(query, truncated, nq, corrections, fired, weights, words, p_lex, lex, p_cos, cos)
+
+    def search(self, query: str, k: int = 3) -> Answer:
+        """Rank items for a question; `answered` is False when the plan does not address it."""
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        prep = self.prepare(query)
+        if prep is None:
+            return Answer(query, False, (), len(query) > MAX_QUERY_CHARS, reason="empty")
+        return self.answer(prep, k, self.calibration)
+
+    def fused(self, prep: Prepared, weight: float) -> np.ndarray:
+        """Item scores: BM25 alone without an encoder; else z-scored BM25 plus `weight` × z-scored cosine."""
+        if prep.cos is None:
+            return prep.lex
+        return _z(prep.lex) + weight * _z(prep.cos)
+
+    def answer(self, prep: Prepared, k: int, calibration: Calibration) -> Answer:
+        """Rank, pick the matching sentences, and decide whether the plan answers (one calibration)."""
+        query, truncated, corrections = prep.query, prep.truncated, prep.corrections
+        item_scores = self.fused(prep, calibration.fusion_weight)
+        order = np.argsort(-item_scores, kind="stable").tolist()
+        if prep.cos is None:
+            top = [i for i in order[: k + 2] if item_scores[i] > 0]
+        else:
+            cos_z = _z(prep.cos)
+            top = [i for n, i in enumerate(order) if n == 0 or prep.lex[i] > 0 or cos_z[i] >= RELATED_Z][: k + 2]
         if not top:
             return Answer(query, False, (), truncated, reason="off-topic", corrections=corrections)
 
-        words_only = [t for t in weights if not t.startswith(BIGRAM)]
+        words_only = [t for t in prep.weights if not t.startswith(BIGRAM)]
         highlight = (frozenset(w[i : i + 2] for w in words_only if not w.isascii() for i in range(len(w) - 1)),
                      tuple(w for w in words_only if w.isascii() and len(w) > 1))
-        best_passages = {i: self._best_passages(i, p_scores) for i in top[:k]}
-        features = self._features(nq, words, fired, item_scores, top, best_passages[top[0]])
-        confidence = self.calibration.probability(features)
+        p_rank = prep.p_lex if prep.p_cos is None else (
+            _z(prep.p_lex) + calibration.fusion_weight * _z(prep.p_cos))
+        best_passages = {i: self._best_passages(i, p_rank, prep.p_lex) for i in top[:k]}
+        features = self._features(prep, top, best_passages[top[0]])
+        confidence = calibration.probability(features)
         hits = []
         passages, best_score = self.passages, float(item_scores[top[0]])
+        floor = min(0.0, float(item_scores.min()))
         for rank, i in enumerate(top[:k]):
             score = float(item_scores[i])
-            conf = confidence * (score / best_score) if rank else confidence
-            matches = tuple(Match(passages[j], float(p_scores[j]), _spans(passages[j].text, *highlight))
+            conf = confidence * ((score - floor) / (best_score - floor) if best_score > floor else 1.0) if rank else confidence
+            matches = tuple(Match(passages[j], float(p_rank[j]), _spans(passages[j].text, *highlight))
                             for j in best_passages[i])
             hits.append(Hit(self.items[i], score, round(float(conf), 3), matches))
         # However well its words match, a question is not answered by this plan when it asks for a
         # detail the matched sentence lacks (index/detail.py), or is about another province or city
         # (the plan's own region is listed in its metadata).
-        answered = confidence >= self.calibration.threshold and not features.detail_missing and not features.elsewhere
+        answered = confidence >= calibration.threshold and not features.detail_missing and not features.elsewhere
         reason = "" if answered else (
             "detail-not-in-plan" if features.detail_missing else "elsewhere" if features.elsewhere else "off-topic")
         return Answer(query, answered, tuple(hits), truncated, reason, corrections=corrections, features=features)
@@ -326,28 +410,30 @@ class Index:
             out[self._nonempty] = np.maximum.reduceat(p_scores, self._nonempty_starts)
         return out
 
-    def _best_passages(self, item_index: int, p_scores: np.ndarray) -> list[int]:
-        """The item's best passage, and the runner-up if it scores at least half as much."""
+    def _best_passages(self, item_index: int, p_rank: np.ndarray, p_lex: np.ndarray) -> list[int]:
+        """The item's best passage (by `p_rank`), and the runner-up if its words score at least half as
+        much as the item's best by words (by words alone, `p_rank` is `p_lex`)."""
         r = self._item_passages[item_index]
         if not len(r):
             return []
         # The first two places of a stable descending sort, in Python: an item has a handful of
         # passages, too few for numpy's per-call overhead to pay.
-        local = p_scores[r.start : r.stop].tolist()
-        best = max(local)
-        first = local.index(best)  # the first of equal maxima, as a stable sort puts it
+        local = p_rank[r.start : r.stop].tolist()
+        first = local.index(max(local))  # the first of equal maxima, as a stable sort puts it
         chosen = [r.start + first]
         if len(local) > 1:
+            lex = p_lex[r.start : r.stop].tolist()
+            best_lex = max(lex)
             local[first] = -math.inf
-            runner_up = max(local)
-            if runner_up > 0 and runner_up >= 0.5 * best:
-                chosen.append(r.start + local.index(runner_up))
+            second = local.index(max(local))
+            if lex[second] > 0 and lex[second] >= 0.5 * best_lex:
+                chosen.append(r.start + second)
         return chosen
 
-    def _features(self, nq: str, words: list[str], fired: list[tuple[str, str]], item_scores: np.ndarray,
-                  top: list[int], best_passages: list[int]) -> Features:
+    def _features(self, prep: Prepared, top: list[int], best_passages: list[int]) -> Features:
         """The signals the not-found decision is calibrated on (see index/confidence.py)."""
         tok = self.tokenizer
+        nq, words, fired = prep.nq, prep.words, prep.fired
         item_text = self._item_text[top[0]]
         passage_text = self._passage_text[best_passages[0]] if best_passages else ""
         content = [w for w in dict.fromkeys(words) if len(w) >= 2 or w.isascii()]
@@ -377,9 +463,21 @@ class Index:
             total = sum(weights)
             return sum(x for x, h in zip(weights, hit) if h) / total if total else 0.0
 
-        best = float(item_scores[top[0]])
-        second = float(item_scores[top[1]]) if len(top) > 1 else 0.0
+        # Words: the best and runner-up items by BM25 alone (the fused order may differ).
+        lex_order = np.argsort(-prep.lex, kind="stable")[:2]
+        best = max(float(prep.lex[lex_order[0]]), 0.0)
+        second = max(float(prep.lex[lex_order[1]]), 0.0) if len(lex_order) > 1 else 0.0
         idf_total = sum(idf) or 1.0
+        dense_best = dense_z = dense_margin = 0.0
+        agree = False
+        letters = [ch for ch in nq if ch.isalpha()]
+        latin = sum(ch.isascii() for ch in letters) / len(letters) if letters else 0.0
+        if prep.cos is not None and len(prep.cos) > 1:
+            cos_order = np.argsort(-prep.cos, kind="stable")[:2]
+            dense_best = float(prep.cos[cos_order[0]])
+            dense_margin = dense_best - float(prep.cos[cos_order[1]])
+            dense_z = float(_z(prep.cos)[top[0]])
+            agree = best > 0 and int(cos_order[0]) == int(lex_order[0])
         return Features(
             coverage=share(idf, in_item),
             coverage_general=share(general, in_item),
@@ -392,4 +490,10 @@ class Index:
             or asks_about_unnamed_school(nq, self._school_names, self._plan_text),
             elsewhere=(self._elsewhere_re is not None and self._elsewhere_re.search(nq) is not None)
             or any(y not in self._years for y in _YEAR.findall(nq)),
+            dense_best=dense_best,
+            dense_z=dense_z,
+            dense_margin=dense_margin,
+            agree=agree,
+            latin=latin,
+            dense_z_latin=dense_z * latin,
         )

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .cache import DEFAULT, cached, fingerprint
 
@@ -19,6 +20,7 @@ SMALL_DICT = DATA / "dict.txt"  # built by `python -m index.build_dict`
 USER_DICT = DATA / "userdict.txt"
 STOPWORDS = DATA / "stopwords.txt"
 SYNONYMS = DATA / "synonyms.txt"
+ENGLISH = DATA / "english.txt"  # English words → plan words, built by `python -m index.build_english`
 
 BIGRAM = "~"  # prefix marking a character bigram token, so bigrams never collide with words
 EVERYDAY_SURPRISAL = 7.0  # -log P of common words in jieba's frequencies (教育 7.7, 孩子 8.0)
@@ -28,12 +30,12 @@ _CJK_RUN = re.compile(f"[{_CJK}]+")
 _HAS_TOPIC = re.compile(f"[{_CJK}a-z0-9]")
 
 
-def _import_jieba():  # type: ignore[no-untyped-def]
+def _import_jieba():  # type: ignore[no-untyped-def,unused-ignore]
     """Import jieba without pkg_resources: jieba only uses it to open its data files, and it costs 0.1 s
     and a deprecation warning on newer setuptools. With it hidden jieba falls back to plain open()."""
     hidden = "pkg_resources" not in sys.modules
     if hidden:
-        sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment,unused-ignore]
     try:
         import jieba
     finally:
@@ -86,7 +88,7 @@ class Tokenizer:
         self.stopwords = frozenset(w for ln in _read_lines(STOPWORDS) for w in ln.split())
         # Everything that decides how a passage is cut: the key of cached passage tokens.
         self.signature = fingerprint(raw, USER_DICT.read_bytes(), stop_text)
-        self.synonyms = load_synonyms()
+        self.synonyms = load_synonyms() + (load_synonyms(ENGLISH) if ENGLISH.exists() else ())
         # Chinese wording matches as a substring (indexed by first character: one pass over the
         # question); ASCII wording only as whole words, so `pe` does not fire inside `recipe`.
         self._by_first: dict[str, list[tuple[str, int]]] = {}
@@ -100,13 +102,14 @@ class Tokenizer:
         self._ascii_rule = ascii_words
         alternatives = "|".join(re.escape(w) for w in sorted(ascii_words, key=len, reverse=True))
         self._ascii_re = re.compile(rf"(?<![a-z])(?:{alternatives})(?![a-z])") if ascii_words else None
-        self._t2s = None
+        self._t2s: Any = None
         self._rule_words: dict[str, list[str]] = {}
         self._traditional: frozenset[str] | None = None
 
     def _to_simplified(self, text: str) -> str:
         """Traditional → simplified via OpenCC, loaded on first need; text with no traditional character
-        (the common case) skips OpenCC, whose phrase matcher costs more than the whole search."""
+        (the common case) skips OpenCC, whose phrase matcher costs more than the whole search. The
+        Taiwan configuration converts Taiwan wording too (資訊 → 信息, 軟體 → 软件)."""
         if self._traditional is None:
             self._traditional = _traditional_chars()
         if self._traditional.isdisjoint(text):
@@ -114,7 +117,7 @@ class Tokenizer:
         if self._t2s is None:
             from opencc import OpenCC
 
-            self._t2s = OpenCC("t2s")
+            self._t2s = OpenCC("tw2sp")
         return self._t2s.convert(text)
 
     def normalize(self, text: str) -> str:
@@ -177,7 +180,7 @@ class Tokenizer:
 
     def bigrams(self, text: str) -> list[str]:
         """Character bigrams of every run of Chinese characters: tolerant of typos and odd cuts."""
-        out = []
+        out: list[str] = []
         for run in _CJK_RUN.findall(text):
             out.extend(BIGRAM + run[i : i + 2] for i in range(len(run) - 1))
         return out

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
 import pytest
+from fake_telegram import TOKEN, Call, FakeTelegram, fake_request
 
 from corpus import load_plan, parse_plan
-from fake_telegram import TOKEN, Call, FakeTelegram, fake_request
 from index import Index
 
 NOW = datetime(2021, 3, 1, 9, 30, tzinfo=timezone.utc)

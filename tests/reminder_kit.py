@@ -10,15 +10,15 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from corpus import Plan, PlanMeta, parse_plan
 from fake_telegram import parse_html
-from index import Index
 
 from bot.reminder_logic import ReminderCommands
 from bot.reminders import OK, ReminderService, SendResult
 from bot.render import HTML
 from bot.replies import Reply
 from bot.schedule import Schedule
+from corpus import Plan, PlanMeta, parse_plan
+from index import Index
 
 TZ = ZoneInfo("Asia/Shanghai")
 SIM_TEXT = """一、第一部分

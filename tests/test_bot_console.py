@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import plan_bot_command
 
 import bot.cli as cli
-from conftest import plan_bot_command
 from bot.console import run_console
 from bot.logic import Logic
 from bot.render import TEXT

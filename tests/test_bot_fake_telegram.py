@@ -7,7 +7,6 @@ import time
 
 import httpx
 import pytest
-
 from fake_telegram import TOKEN, FakeTelegram, FakeTelegramServer, HtmlError, parse_html
 
 

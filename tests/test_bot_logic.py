@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from fake_telegram import parse_html, utf16_len
 
+from bot.commands import COMMANDS
 from bot.logic import (
     CALLBACK_LIMIT,
     INLINE_PAGE,
@@ -19,9 +21,7 @@ from bot.logic import (
     Reply,
     parse_button_data,
 )
-from bot.commands import COMMANDS
 from bot.render import HTML, STALE_BUTTON, STALE_QUESTION, TEXT
-from fake_telegram import parse_html, utf16_len
 
 EVAL = Path(__file__).resolve().parent.parent / "eval" / "dev-extra.jsonl"
 ME = Origin(chat_id=5, user_id=5)
@@ -247,6 +247,7 @@ def test_the_source_line_names_the_plan_of_each_item_on_the_page(two_plan_index,
 def newest_last_index():
     """The shipped 2021 plan first and the fictional 2022 plan after it (not the id order)."""
     from conftest import SECOND_PLAN, build_index
+
     from corpus import load_plan, shipped_plans
 
     return build_index((*shipped_plans(), load_plan(SECOND_PLAN)))

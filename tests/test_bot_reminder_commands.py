@@ -8,11 +8,11 @@ import re
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
+from conftest import LATE
+from fake_telegram import no_errors, only
 from icalendar import Calendar
 
 from bot.reminder_store import ALL, ITEM, SECTION
-from conftest import LATE
-from fake_telegram import no_errors, only
 
 ALICE = 1001
 BOB = 1002
@@ -291,7 +291,7 @@ async def test_calendar_sends_an_ics_file_of_an_item_or_of_the_subscriptions(bot
     ((name, data),) = doc.files.values()
     assert name == "plan-bot-nmg-edu-2021-15.ics"
     events = Calendar.from_ical(data).walk("VEVENT")
-    assert [str(e["summary"]) for e in events] == ["15. 推动高等教育提质创新发展：年度任务", "15. 推动高等教育提质创新发展：今明两年"]
+    assert [str(e["summary"]) for e in events] == ["15. 推动高等教育提质创新发展：年度任务", "15. 推动高等教育提质创新发展：今明两年"]  # noqa: E501
     assert "2 个时间节点" in doc.message["caption"]
     assert "还没有订阅" in only(await bot.say(ALICE, "/calendar")).text
     await bot.say(ALICE, "/subscribe 三")

@@ -8,9 +8,9 @@ import random
 import re
 
 import pytest
+from fake_telegram import parse_html
 
 from bot.render import HTML, TEXT, TRUNCATED_NOTE, answer_page_text, answer_text, split_message
-from fake_telegram import parse_html
 
 TAG = re.compile(r"</?[bi]>")
 ENTITY = re.compile(r"&(?:amp|lt|gt);")

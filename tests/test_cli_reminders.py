@@ -76,7 +76,7 @@ def test_due_text_and_other_moments(db, capsys):
     # 103's 3-day reminder, and the 7-day ones of 101 and 102 that no bot has sent from this database yet
     assert lines[0] == "35 reminder(s) due at 2021-12-28T09:00:00+08:00 (Asia/Shanghai):"
     assert len({ln.split()[:2][1] for ln in lines if "chat 102" in ln}) == 1  # 102's year ends: one digest
-    assert [ln for ln in lines if "chat 103" in ln][0].split()[2:] == ["chat", "103", "第15条", "推动高等教育提质创新发展", "2021-12-31", "年度任务（提前", "3", "天）",
+    assert [ln for ln in lines if "chat 103" in ln][0].split()[2:] == ["chat", "103", "第15条", "推动高等教育提质创新发展", "2021-12-31", "年度任务（提前", "3", "天）",  # noqa: E501
                                 "attempt", "1"]
     _, out, _ = run(capsys, "--at", "2021-12-24T08:59+08:00", "--json")
     assert json.loads(out) == []  # a minute early

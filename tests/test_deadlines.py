@@ -11,8 +11,20 @@ from icalendar import Calendar
 import corpus
 from corpus import Deadline, Plan, PlanMeta, parse_plan
 from corpus.deadlines import (
-    DEFAULT, EDITION, EXPLICIT, INFERRED, JSON_KEYS, UNDATED_EVENT, Event, EventsTableError, Mention,
-    deadline_json, deadlines_for, extract, load_events, to_ics,
+    DEFAULT,
+    EDITION,
+    EXPLICIT,
+    INFERRED,
+    JSON_KEYS,
+    UNDATED_EVENT,
+    Event,
+    EventsTableError,
+    Mention,
+    deadline_json,
+    deadlines_for,
+    extract,
+    load_events,
+    to_ics,
 )
 
 D = date

@@ -9,10 +9,10 @@ import threading
 import time
 
 import pytest
+from fake_telegram import BOT_USERNAME, TOKEN
 
 from bot.commands import COMMANDS
 from bot.logs import REDACTED
-from fake_telegram import BOT_USERNAME, TOKEN
 
 TIMEOUT = 10
 
@@ -141,8 +141,8 @@ def test_a_sticker_gets_a_hint(tg):
 def test_html_laden_input_is_escaped(tg):
     answer = ask(tg, 107, "<b>高考</b> & <script>")  # accepted by Telegram: the tg fixture checks
     assert "深化考试招生制度改革" in answer.text  # the 高考 item, as an answer or as "you may mean"
-    refusal = ask(tg, 107, "<script>alert('滑雪')</script> & <b>")
-    assert "<script>alert('滑雪')</script>" in refusal.text  # shown literally, because it was escaped
+    refusal = ask(tg, 107, "<script>红烧肉怎么做</script> & <b>")
+    assert "<script>红烧肉怎么做</script> & <b>" in refusal.text  # shown literally, because it was escaped
 
 
 def test_a_5000_character_message_is_answered_with_a_note(tg):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.store import MIGRATIONS
 from conftest import BotProcess
 from fake_telegram import TOKEN
+
+from bot.store import MIGRATIONS
 
 TIMEOUT = 10
 ALICE = 301

@@ -12,11 +12,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from conftest import BotProcess
 from icalendar import Calendar
 
 from bot.reminder_store import ITEM
 from bot.store import Store
-from conftest import BotProcess
 
 CLOCK_BOT = str(Path(__file__).with_name("clock_bot.py"))
 AT = "2021-12-24T09:00:05+08:00"  # five seconds after the 7-day reminders of 2021-12-31 fell due

@@ -400,7 +400,7 @@ def test_a_line_that_merely_starts_with_目标任务_continues_the_part():
 
 
 def test_no_break_and_ideographic_spaces_inside_text_become_plain_spaces():
-    item = parse_lines(mini_plan(item_lines(1, "甲", goal="三科统编教材\u00a0全面加强。", measures="开展\u3000\u3000检查。"))).item(1)
+    item = parse_lines(mini_plan(item_lines(1, "甲", goal="三科统编教材\u00a0全面加强。", measures="开展\u3000\u3000检查。"))).item(1)  # noqa: E501
     assert item.goal == "三科统编教材 全面加强。"
     assert item.measures == "开展 检查。"
 

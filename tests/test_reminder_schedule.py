@@ -9,12 +9,12 @@ from collections import Counter
 from datetime import datetime, time, timedelta
 
 import pytest
+from conftest import LATE, FakeClock
+from reminder_kit import TZ, FakeSender, local, sim_index, sim_plan, wire
 
 from bot.reminder_store import SENT, SKIPPED
 from bot.replies import Origin
-from conftest import LATE, FakeClock
 from corpus.deadlines import extract
-from reminder_kit import TZ, FakeSender, local, sim_index, sim_plan, wire
 
 A, B, C, D, E, F = 2001, 2002, 2003, 2004, 2005, 2006
 START = local(2027, 1, 1, 0, 0)

@@ -8,18 +8,28 @@ import time as wall
 from datetime import timedelta
 
 import pytest
+from conftest import FakeClock
+from fake_telegram import TOKEN, Failure, fake_request
+from reminder_kit import FakeSender, local, sim_index, wire
 from telegram import Bot
 
 from bot.handlers import SERVICES
 from bot.reminder_store import FAILED, RETRY, SENT, UNCONFIRMED
 from bot.reminders import (
-    BLOCKED, DUE_CHECK_JOB, FLOOD, MOVED, OK, REJECTED, STARTUP_JOB, TRANSIENT, UNCERTAIN, Pacer, SendResult,
+    BLOCKED,
+    DUE_CHECK_JOB,
+    FLOOD,
+    MOVED,
+    OK,
+    REJECTED,
+    STARTUP_JOB,
+    TRANSIENT,
+    UNCERTAIN,
+    Pacer,
+    SendResult,
     TelegramSender,
 )
 from bot.replies import Origin, Reply
-from conftest import FakeClock
-from fake_telegram import TOKEN, Failure, fake_request
-from reminder_kit import FakeSender, local, sim_index, wire
 
 DUE = local(2027, 3, 24)  # the 7-day reminder of item 1's 2027-03-31
 CHATS = list(range(3001, 3031))

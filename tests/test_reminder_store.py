@@ -9,7 +9,17 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from bot.reminder_store import (
-    ALL, DEFAULT_AT, DEFAULT_LEADS, DEADLINE, ITEM, SECTION, SENDING, SENT, UNCONFIRMED, Claim, ReminderStore,
+    ALL,
+    DEADLINE,
+    DEFAULT_AT,
+    DEFAULT_LEADS,
+    ITEM,
+    SECTION,
+    SENDING,
+    SENT,
+    UNCONFIRMED,
+    Claim,
+    ReminderStore,
 )
 from bot.store import MIGRATIONS, Store, StoreError
 

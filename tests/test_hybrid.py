@@ -1,0 +1,109 @@
+"""Words and meaning together: fusion, the fallback to words alone, English and Taiwan/Hong Kong wording."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from fake_encoder import CountingEncoder
+
+from corpus import shipped_plans
+from index import Index
+from index.confidence import HYBRID, WORDS
+from index.search import _z
+
+
+@pytest.fixture(scope="module")
+def words_index() -> Index:
+    """The shipped plan searched by words alone, as when the encoder cannot load."""
+    return Index.build(encoder=None)
+
+
+@pytest.fixture(scope="module")
+def hybrid(index: Index) -> Index:
+    """The session index, which must have the shipped encoder for these tests."""
+    if index.encoder is None:
+        pytest.skip("the shipped sentence encoder cannot run on this machine")
+    return index
+
+
+def items(answer) -> list[int]:  # type: ignore[no-untyped-def]
+    """The item numbers of an answer, best first."""
+    return [h.item.number for h in answer.hits]
+
+
+# ---- fusion mechanics, with a stand-in encoder ------------------------------------------------------
+
+def test_item_scores_are_zscored_words_plus_the_weight_times_zscored_meaning(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ix = Index.build(shipped_plans(), cache_dir=tmp_path, encoder=CountingEncoder())
+    prep = ix.prepare("学前教育普及普惠")
+    assert prep is not None and prep.cos is not None
+    assert np.allclose(ix.fused(prep, 0.7), _z(prep.lex) + 0.7 * _z(prep.cos))
+    # an item's meaning score is its best passage's cosine
+    for i, item in enumerate(ix.items):
+        if item.passages:
+            own = [j for j, p in enumerate(ix.passages) if (p.plan, p.item) == (item.plan, item.number)]
+            assert prep.cos[i] == pytest.approx(float(prep.p_cos[own].max()))
+
+
+def test_with_weight_zero_the_ranking_is_the_ranking_by_words(tmp_path, words_index: Index) -> None:  # type: ignore[no-untyped-def]
+    ix = Index.build(shipped_plans(), cache_dir=tmp_path, encoder=CountingEncoder())
+    for q in ("学前教育普及普惠", "高校毕业生就业", "近视防控"):
+        by_words = items(words_index.search(q, k=3))
+        fused = items(ix.answer(ix.prepare(q), 3, replace(ix.calibration, fusion_weight=0.0)))  # type: ignore[arg-type]
+        assert fused[: len(by_words)] == by_words
+
+
+def test_a_question_with_nothing_to_search_is_empty_with_or_without_meaning(hybrid: Index) -> None:
+    for q in ("😀😀", "？？？", "what is it"):
+        assert hybrid.search(q).reason == "empty"
+
+
+# ---- the fallback ------------------------------------------------------------------------------------
+
+def test_without_the_encoder_the_search_answers_by_words_with_its_own_model(words_index: Index) -> None:
+    assert words_index.mode == WORDS and words_index.calibration.fusion_weight == 0.0
+    answer = words_index.search("孩子近视越来越严重，今年有什么目标？")
+    assert answer.answered and items(answer)[0] == 9
+    assert "近视" in answer.hits[0].snippet()
+
+
+def test_with_the_encoder_the_hybrid_model_and_its_fitted_weight_are_used(hybrid: Index) -> None:
+    assert hybrid.mode == HYBRID and hybrid.calibration.fusion_weight > 0
+
+
+# ---- questions whose words are not the plan's words ----------------------------------------------------
+
+@pytest.mark.parametrize(("question", "item"), [
+    ("How will schools stop bullying?", 31),
+    ("kindergarten places for young children", 11),
+    ("Are there measures against myopia in children?", 9),
+    ("Is there help for university graduates looking for jobs?", 15),
+])
+def test_english_questions_about_what_the_plan_covers_are_answered(hybrid: Index, question: str, item: int) -> None:
+    answer = hybrid.search(question)
+    assert answer.answered and item in items(answer)[:3]
+    best = answer.hits[items(answer).index(item)]
+    assert best.matches and best.item.section_title  # still the plan's own sentences, with the section
+
+
+@pytest.mark.parametrize("question", [
+    "What's the weather like in Hohhot tomorrow?",
+    "how do I cook rice",
+    "hello how are you",
+])
+def test_english_questions_the_plan_does_not_cover_are_refused(hybrid: Index, question: str) -> None:
+    assert not hybrid.search(question).answered
+
+
+def test_taiwan_wording_is_read_as_the_mainland_words(hybrid: Index) -> None:
+    # 國中 is 初中 and 資訊 is 信息: not a character conversion, a vocabulary one
+    assert hybrid.tokenizer.normalize("資訊教育") == "信息教育"
+    answer = hybrid.search("國中畢業生升學考試有什麼改變")
+    assert answer.answered and {13, 22} & set(items(answer)[:3])  # 高中阶段招生; 统筹做好中高考
+
+
+def test_markup_pasted_into_a_question_is_not_searched_as_words(hybrid: Index) -> None:
+    plain, marked = hybrid.search("学前教育"), hybrid.search("<b>学前教育</b>")
+    assert items(marked) == items(plain) and marked.query == "<b>学前教育</b>"
