@@ -120,7 +120,8 @@ def run(settings: Settings, *, clock: Clock = utc_now, index: Index | None = Non
     store = Store.open(settings.db_path)
     try:
         application = build_application(settings, index, store, clock, rate_limiter=rate_limiter)
-        log.info("plan-bot starting: %d items, database %s", len(index.items), settings.db_path)
+        log.info("plan-bot starting: %d items, search by %s, database %s", len(index.items),
+                 "words and meaning" if index.encoder is not None else "words only", settings.db_path)
         application.run_polling(allowed_updates=ALLOWED_UPDATES)  # start-up calls: retried by the limiter
     except InvalidToken:
         log.error("Telegram rejected %s: check the token from @BotFather (in .env or the environment)", TOKEN_VAR)

@@ -18,7 +18,13 @@ MAX_INPUT_CHARS = 10_000  # anything longer is cut before it reaches the index
 def _index():  # type: ignore[no-untyped-def]
     from index import Index
 
-    return Index.build()
+    return Index.build(progress=_progress if sys.stderr.isatty() else None)
+
+
+def _progress(done: int, total: int) -> None:
+    """The first run computes the passages' vectors (a few seconds): show how far it is."""
+    print(f"\r首次运行：正在计算条目的语义向量 {done}/{total}", end="\n" if done >= total else "",
+          file=sys.stderr, flush=True)
 
 
 def _print_json(obj: object, out: TextIO) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -130,12 +131,15 @@ def passage_vectors(encoder: Encoder, texts: Sequence[str], cache_dir: Path | st
     n, dim = len(texts), encoder.dim
 
     def compute() -> tuple[int, bytes]:
+        log.info("computing the vectors of %d passages with %s (once: they are cached)", n, encoder.name)
+        started = time.perf_counter()
         parts = []
         for start in range(0, n, BATCH):
             parts.append(encoder.passages(texts[start : start + BATCH]))
             if progress is not None:
                 progress(min(start + BATCH, n), n)
         vectors = np.vstack(parts) if parts else np.zeros((0, dim), np.float32)
+        log.info("passage vectors computed in %.1f s", time.perf_counter() - started)
         return dim, np.ascontiguousarray(vectors, dtype=np.float32).tobytes()
 
     def valid(v: object) -> bool:
