@@ -178,6 +178,8 @@ def main() -> None:
     ap.add_argument("--min-recall", type=float, default=MIN_RECALL, help="in-scope share the cut must answer")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write calibration.json")
     args = ap.parse_args()
+    if args.folds < 2:
+        ap.error("--folds must be at least 2")
     checked = {p.resolve() for p in args.check}
     files = [p for p in args.train if p.resolve() not in checked]
     questions, sources = [], []

