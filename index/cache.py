@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 VERSION = "5"  # bump when what is cached changes shape or meaning for the same inputs
-KEEP = 4  # entries kept per name (several plan sets, e.g. tests and the shipped plan, may alternate)
+KEEP = 8  # entries kept per name (several plan sets, e.g. the test suite's and the shipped plan, alternate)
 
 
 DEFAULT = "default"  # the cache_dir argument meaning "the user's cache folder"

@@ -26,9 +26,12 @@ length of the question). It combines signals that each mean something on their o
   words the plan's Chinese text cannot hold), and dense_z_latin = dense_z × latin, so that for such a
   question the model can lean on meaning instead of word coverage.
 
-The four dense signals are 0 when the encoder is not available; the words-only model, fitted apart,
+The dense signals are 0 when the encoder is not available; the words-only model, fitted apart,
 then decides. With the encoder, `fusion_weight` is the weight of the z-scored cosines beside the
-z-scored BM25 scores when items are ranked.
+z-scored BM25 scores when items are ranked, and `cascade` is the words-only model's probability from
+which a Chinese question is answered by words without consulting meaning (encoding a question costs
+more than everything else the search does; the cut is chosen where, on the questions fitted on,
+answering by words alone loses nothing).
 
 The weights are fitted by `python -m index.calibrate` on the project's own development questions
 (`eval/`) and stored in `index/data/calibration.json`; the probability is what `confidence` reports.
@@ -72,6 +75,9 @@ class Features:
 FEATURE_NAMES = tuple(f.name for f in fields(Features))
 
 
+NEVER = 1.01  # a cascade cut no probability reaches: every question is encoded
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Logistic weights over `Features`, the probability above which a question counts as answered, and
@@ -81,6 +87,7 @@ class Calibration:
     bias: float
     threshold: float = 0.5
     fusion_weight: float = 0.0
+    cascade: float = NEVER  # hybrid only: the words model's probability at which meaning is not consulted
 
     def probability(self, f: Features) -> float:
         """P(the plan answers the question | features)."""
@@ -90,7 +97,7 @@ class Calibration:
     def to_dict(self) -> dict[str, object]:
         """The fields as JSON-ready data."""
         return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,
-                "fusion_weight": self.fusion_weight}
+                "fusion_weight": self.fusion_weight, "cascade": self.cascade}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> "Calibration":
@@ -98,7 +105,8 @@ class Calibration:
         weights = data["weights"]
         assert isinstance(weights, dict)
         return cls({str(k): float(v) for k, v in weights.items()}, float(data["bias"]),  # type: ignore[arg-type]
-                   float(data.get("threshold", 0.5)), float(data.get("fusion_weight", 0.0)))  # type: ignore[arg-type]
+                   float(data.get("threshold", 0.5)), float(data.get("fusion_weight", 0.0)),  # type: ignore[arg-type]
+                   float(data.get("cascade", NEVER)))  # type: ignore[arg-type]
 
 
 # Used until a calibration file exists: coverage and known-vocabulary dominate, missing details veto.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -186,6 +186,13 @@ class Prepared:
     cos: np.ndarray | None  # cosine per item: its best passage
 
 
+def decisive(answer: "Answer", words: Calibration, cut: float) -> bool:
+    """Words alone settle the question: answered by the words-only model with at least `cut`
+    probability, and not mostly in Latin letters (whose words the plan's text cannot hold)."""
+    f = answer.features
+    return answer.answered and f is not None and f.latin == 0 and words.probability(f) >= cut
+
+
 def _z(x: np.ndarray) -> np.ndarray:
     """Scores as z-scores over their own population (all zero when they are all equal)."""
     sd = float(x.std())
@@ -330,7 +337,7 @@ class Index:
         return weights, [t for t in own if not t.startswith(BIGRAM)]
 
     def prepare(self, query: str) -> Prepared | None:
-        """A question's word and meaning scores (None when it has nothing to search)."""
+        """A question's word scores (None when it has nothing to search); `with_meaning` adds cosines."""
         truncated = len(query) > MAX_QUERY_CHARS
         q = _TAG.sub(" ", query[:MAX_QUERY_CHARS])  # <script>, </b>: markup, not words of the question
         nq, fixes = self._homophones.correct(self.tokenizer.normalize(q), self.tokenizer.words)
@@ -342,28 +349,44 @@ class Index:
         scores = self._scorer.scores(weights)
         p_lex = scores[: self._n_passages]
         lex = self._best_passage_scores(p_lex) + scores[self._n_passages :]
-        p_cos = cos = None
-        qv = self.encoder.queries([nq])[0] if self._vectors is not None and self.encoder is not None else None
-        if qv is not None and np.isfinite(qv).all():  # a broken (NaN) vector: this question goes by words
-            p_cos = self._vectors @ qv
-            cos = np.full(len(self.items), -1.0)
-            if len(p_cos):
-                cos[self._nonempty] = np.maximum.reduceat(p_cos, self._nonempty_starts)
-        return Prepared(query, truncated, nq, corrections, fired, weights, words, p_lex, lex, p_cos, cos)
+        return Prepared(query, truncated, nq, corrections, fired, weights, words, p_lex, lex, None, None)
+
+    def with_meaning(self, prep: Prepared) -> Prepared:
+        """The question's cosines with every passage and item added (unchanged without an encoder, or
+        when its vector is broken: that question goes by words)."""
+        if self.encoder is None or self._vectors is None:
+            return prep
+        qv = self.encoder.queries([prep.nq])[0]
+        if not np.isfinite(qv).all():
+            return prep
+        p_cos = self._vectors @ qv
+        cos = np.full(len(self.items), -1.0)
+        if len(p_cos):
+            cos[self._nonempty] = np.maximum.reduceat(p_cos, self._nonempty_starts)
+        return replace(prep, p_cos=p_cos, cos=cos)
 
     def search(self, query: str, k: int = 3) -> Answer:
-        """Rank items for a question; `answered` is False when the plan does not address it."""
+        """Rank items for a question; `answered` is False when the plan does not address it.
+
+        Words first: a Chinese question the words-only model answers with a probability of at least
+        the fitted `cascade` cut is answered so; any other question is encoded and ranked by words and
+        meaning together."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         prep = self.prepare(query)
         if prep is None:
             return Answer(query, False, (), len(query) > MAX_QUERY_CHARS, reason="empty")
-        return self.answer(prep, k, self.calibration if prep.cos is not None else self.words_calibration)
+        words = self.words_calibration
+        by_words = self.answer(prep, k, words)
+        if self.encoder is None or decisive(by_words, words, self.calibration.cascade):
+            return by_words
+        prep = self.with_meaning(prep)
+        return self.answer(prep, k, self.calibration) if prep.cos is not None else by_words
 
     @cached_property
     def words_calibration(self) -> Calibration:
-        """The words-only model: for every question without an encoder, and for a question whose
-        vector could not be computed (the hybrid model would read its missing meaning as evidence)."""
+        """The words-only model: for every question without an encoder, for the cascade's first step,
+        and for a question whose vector could not be computed."""
         return self.calibration if self.encoder is None else load_calibration(WORDS)
 
     def fused(self, prep: Prepared, weight: float) -> np.ndarray:

@@ -11,7 +11,6 @@ from fake_encoder import CountingEncoder
 from corpus import shipped_plans
 from index import Index
 from index.confidence import HYBRID, WORDS
-from index.search import _z
 
 
 @pytest.fixture(scope="module")
@@ -35,29 +34,45 @@ def items(answer) -> list[int]:  # type: ignore[no-untyped-def]
 
 # ---- fusion mechanics, with a stand-in encoder ------------------------------------------------------
 
-def test_item_scores_are_zscored_words_plus_the_weight_times_zscored_meaning(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_items_meaning_is_its_best_passage_and_a_heavy_weight_ranks_by_meaning(tmp_path) -> None:  # type: ignore[no-untyped-def]
     ix = Index.build(shipped_plans(), cache_dir=tmp_path, encoder=CountingEncoder())
-    prep = ix.prepare("学前教育普及普惠")
-    assert prep is not None and prep.cos is not None
-    assert np.allclose(ix.fused(prep, 0.7), _z(prep.lex) + 0.7 * _z(prep.cos))
-    # an item's meaning score is its best passage's cosine
+    prep = ix.with_meaning(ix.prepare("学前教育普及普惠"))  # type: ignore[arg-type]
+    assert prep.cos is not None and prep.p_cos is not None
     for i, item in enumerate(ix.items):
         if item.passages:
             own = [j for j, p in enumerate(ix.passages) if (p.plan, p.item) == (item.plan, item.number)]
             assert prep.cos[i] == pytest.approx(float(prep.p_cos[own].max()))
+    by_meaning = ix.items[int(np.argmax(prep.cos))].number
+    by_words = ix.items[int(np.argmax(prep.lex))].number
+    assert by_meaning != by_words  # the stand-in encoder disagrees with the words here
+    ranked = items(ix.answer(prep, 3, replace(ix.calibration, fusion_weight=100.0)))
+    assert ranked[0] == by_meaning
+    ranked = items(ix.answer(prep, 3, replace(ix.calibration, fusion_weight=0.0)))
+    assert ranked[0] == by_words
 
 
 def test_with_weight_zero_the_ranking_is_the_ranking_by_words(tmp_path, words_index: Index) -> None:  # type: ignore[no-untyped-def]
     ix = Index.build(shipped_plans(), cache_dir=tmp_path, encoder=CountingEncoder())
     for q in ("学前教育普及普惠", "高校毕业生就业", "近视防控"):
         by_words = items(words_index.search(q, k=3))
-        fused = items(ix.answer(ix.prepare(q), 3, replace(ix.calibration, fusion_weight=0.0)))  # type: ignore[arg-type]
+        fused = items(ix.answer(ix.with_meaning(ix.prepare(q)), 3, replace(ix.calibration, fusion_weight=0.0)))  # type: ignore[arg-type]
         assert fused[: len(by_words)] == by_words
 
 
 def test_a_question_with_nothing_to_search_is_empty_with_or_without_meaning(hybrid: Index) -> None:
     for q in ("😀😀", "？？？", "what is it"):
         assert hybrid.search(q).reason == "empty"
+
+
+def test_a_question_words_settle_is_answered_without_encoding_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    enc = CountingEncoder()
+    ix = Index.build(shipped_plans(), cache_dir=tmp_path, encoder=enc)
+    assert ix.calibration.cascade < 1  # the fitted model has a cascade cut
+    settled = ix.search("学前教育普及普惠，今年普惠性幼儿园覆盖率有什么目标？")
+    assert settled.answered and items(settled)[0] == 11 and enc.asked == []
+    ix.search("What is being done about bullying in schools?")  # English: never settled by words alone
+    ix.search("今天天气怎么样")  # words find nothing: meaning is asked
+    assert len(enc.asked) == 2
 
 
 # ---- the fallback ------------------------------------------------------------------------------------
