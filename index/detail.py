@@ -48,6 +48,30 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
                               r"百分之|比例|占比|师生比|生师比|分数线|录取线|复试线|名额|金额|数额|多大规模|几级")),
 )
 
+# The same asks in English (the question is lower-cased). "When" alone is not a date here either.
+_ASKS_EN: tuple[tuple[Ask, re.Pattern[str]], ...] = (
+    (Ask.DATE, re.compile(r"\b(?:what|which|exact) (?:date|day)s?\b|\bdeadline|\bdates? (?:of|for)\b|"
+                          r"\b(?:test|exam|examination|holiday|registration) dates?\b|\bwhat time\b")),
+    (Ask.PERSON, re.compile(r"\bwho (?:is|are|was|'s)\b|\bwho's\b|\bwhom\b|\bwho (?:should|do|can) i\b|"
+                            r"\bname of the (?:head|director|minister|principal|president|official)")),
+    (Ask.MONEY, re.compile(r"\bhow much (?:money|does (?:it|\w+) cost|is the (?:fee|tuition|salary|price)|"
+                           r"(?:do|does|will) \w+ (?:earn|get paid|pay|cost))|\btuition\b|\bfees?\b|\bsalar(?:y|ies)\b|"
+                           r"\bprices?\b|\bcost of\b")),
+    # As in Chinese, only application verbs: "how can I help my child's eyesight" asks what is done.
+    (Ask.PROCEDURE, re.compile(r"\bhow (?:do|can|should|could) (?:i|we|you|my \w+|parents|students|teachers) "
+                               r"(?:apply|register|sign up|enrol|enroll|obtain|submit|book|contact|fill|renew|pay)\b|"
+                               r"\bhow to (?:apply|register|sign up|enrol|enroll|renew|fill|submit|book|obtain)\b|"
+                               r"\bapplication (?:form|process|procedure)|\brequirements? (?:for|to)\b|"
+                               r"\bwhat documents\b|\bphone number|\bemail address|\bwebsite\b|\bwhere (?:can|do) i\b")),
+    (Ask.NAMES, re.compile(r"\bwhich (?:schools|universities|colleges|counties|cities|provinces|leagues)\b")),
+    (Ask.QUANTITY, re.compile(r"\bhow many\b|\bhow much\b|\bwhat (?:percentage|proportion|share|ratio)\b|"
+                              r"\bcut-?off\b|\b(?:admission|passing|minimum) (?:score|mark)s?\b|\bquotas?\b")),
+)
+# In English: a clause that opens with an auxiliary ("… so high - is anyone regulating them?"), or a
+# choice ("the headmaster or the party secretary?").
+_YES_NO_EN = re.compile(r"(?:^|[-–,;.!?]\s*)(?:is|are|will|does|do|can|could|has|have|should|did|would|was|were|"
+                        r"any|anything)\b|\bor (?:the|a|an)\b")
+
 # A yes/no question ("will they re-plan the schools, and how many?") or a choice between two courses
 # ("是…还是…") is answered by the plan stating the task, even when it also asks for a detail.
 _YES_NO = re.compile(r"是.{1,12}还是|会不会|有没有|是否|要不要|能不能|是不是|[管抓搞建办]不[管抓搞建办]|还.{0,8}吗|吗[？?。！!]*$")  # noqa: E501
@@ -71,9 +95,9 @@ def asked_detail(question: str, *, when_is_a_date: bool = False) -> Ask:
     """Which kind of detail the (normalised) question asks for, if any (none for yes/no questions).
     With `when_is_a_date`, "when" counts as a date (about a school the plan does not name, the plan's
     own year does not answer it)."""
-    if _YES_NO.search(question):
+    if _YES_NO.search(question) or _YES_NO_EN.search(question):
         return Ask.NONE
-    for ask, pattern in _ASKS:
+    for ask, pattern in (*_ASKS, *_ASKS_EN):
         if pattern.search(question):
             return ask
     if when_is_a_date and _WHEN.search(question):

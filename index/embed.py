@@ -34,6 +34,10 @@ QUERY_CACHE = 4096  # question vectors kept for repeated questions
 Progress = Callable[[int, int], None]  # (done, total)
 
 
+class EncoderFailed(RuntimeError):
+    """The encoder loaded but returned unusable vectors (wrong shape, not finite, not unit length)."""
+
+
 class Encoder(Protocol):
     """What the index needs of a sentence encoder: L2-normalised float32 rows."""
 
@@ -138,13 +142,19 @@ def passage_vectors(encoder: Encoder, texts: Sequence[str], cache_dir: Path | st
         log.info("computing the vectors of %d passages with %s (once: they are cached)", n, encoder.name)
         started = time.perf_counter()
         parts = []
-        for start in range(0, n, BATCH):
-            parts.append(encoder.passages(texts[start : start + BATCH]))
-            if progress is not None:
-                progress(min(start + BATCH, n), n)
-        vectors = np.vstack(parts) if parts else np.zeros((0, dim), np.float32)
+        try:
+            for start in range(0, n, BATCH):
+                parts.append(encoder.passages(texts[start : start + BATCH]))
+                if progress is not None:
+                    progress(min(start + BATCH, n), n)
+            vectors = np.vstack(parts) if parts else np.zeros((0, dim), np.float32)
+        except Exception as exc:  # the engine failed, or batches of different widths
+            raise EncoderFailed(f"{encoder.name} failed on the passages ({type(exc).__name__}: {exc})") from exc
         log.info("passage vectors computed in %.1f s", time.perf_counter() - started)
-        return dim, np.ascontiguousarray(vectors, dtype=np.float32).tobytes()
+        value = dim, np.ascontiguousarray(vectors, dtype=np.float32).tobytes()
+        if not valid(value):  # checked before it is cached, so a broken encoder leaves nothing behind
+            raise EncoderFailed(f"{encoder.name} returned unusable passage vectors (shape {vectors.shape})")
+        return value
 
     def valid(v: object) -> bool:
         """Shape and content check: a stale or damaged entry is recomputed, never trusted."""

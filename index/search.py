@@ -3,6 +3,7 @@ snippets, a calibrated confidence."""
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Mapping
@@ -18,11 +19,12 @@ from .bm25 import PositiveIdfBM25, SparseScorer
 from .cache import DEFAULT, cached, fingerprint
 from .confidence import HYBRID, WORDS, Calibration, Features, load_calibration
 from .detail import asks_about_unnamed_school, detail_missing, school_name_pattern
-from .embed import Encoder, Progress, load_encoder, passage_vectors
+from .embed import Encoder, EncoderFailed, Progress, load_encoder, passage_vectors
 from .refs import RefError, parse_item_ref, parse_section_ref
 from .tokenize import BIGRAM, DATA, Tokenizer, _read_lines, default_tokenizer
 from .typos import Homophones
 
+log = logging.getLogger(__name__)
 AUTO = "auto"  # Index.build's encoder argument meaning "load the shipped encoder if it can run here"
 
 PLACES = DATA / "places.txt"
@@ -228,11 +230,16 @@ class Index:
         # Every plan's normalised text, an item a line (nothing matches across two items).
         self._plan_text = plan_text = "\n".join(self._item_text)
         home = {place for p in plans for place in p.meta.region}
-        gazetteer = [w for ln in _read_lines(PLACES) for w in ln.split()]
+        names = [w for ln in _read_lines(PLACES) for w in ln.split()]
+        gazetteer = [w for w in names if "=" not in w]
+        english = [w.split("=", 1) for w in names if "=" in w]  # english=中文 (_ for a space)
         # Places of elsewhere: on the gazetteer, absent from every plan's text and region. One pattern
         # for all of them: a question is searched once, not once per place.
         self._elsewhere = tuple(w for w in gazetteer if w not in home and w not in plan_text)
-        self._elsewhere_re = re.compile("|".join(map(re.escape, self._elsewhere))) if self._elsewhere else None
+        away = set(self._elsewhere)
+        alternatives = [re.escape(w) for w in self._elsewhere]
+        alternatives += [rf"(?<![a-z]){re.escape(en.replace('_', ' '))}(?![a-z])" for en, zh in english if zh in away]
+        self._elsewhere_re = re.compile("|".join(alternatives)) if alternatives else None
         self._school_names = school_name_pattern(gazetteer + sorted(home))
         # Years the plans speak of (their own year, and years in their text such as 2018-2022年).
         self._years = {str(p.meta.year) for p in plans} | set(_YEAR.findall(plan_text))
@@ -274,8 +281,13 @@ class Index:
             plans = shipped_plans()
         enc = load_encoder() if encoder == AUTO else encoder
         assert enc is None or not isinstance(enc, str), f"unknown encoder {enc!r}"
-        calibration = load_calibration(WORDS if enc is None else HYBRID)
-        return cls(plans, tokenizer or default_tokenizer(), calibration, cache_dir, enc, progress)
+        tokenizer = tokenizer or default_tokenizer()
+        if enc is not None:
+            try:
+                return cls(plans, tokenizer, load_calibration(HYBRID), cache_dir, enc, progress)
+            except EncoderFailed as exc:
+                log.warning("%s; answering by words only", exc)
+        return cls(plans, tokenizer, load_calibration(WORDS), cache_dir, None, progress)
 
     # ---- lookup -------------------------------------------------------------------------------
     def plan(self, plan_id: str | None = None) -> Plan:

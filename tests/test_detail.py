@@ -167,3 +167,32 @@ def test_a_detail_about_a_school_the_plan_does_not_name_is_not_in_the_plan() -> 
     assert asks_about_unnamed_school("内蒙古师范大学今年考研复试啥时候开始", pattern, plan)  # "when" of that school
     assert not asks_about_unnamed_school("内蒙古大学双一流建设什么时候启动", pattern, plan)  # the plan names it
     assert not asks_about_unnamed_school("我在内蒙古农业大学当辅导员，今年思政工作有啥新要求", pattern, plan)  # no detail
+
+
+@pytest.mark.parametrize(("question", "ask"), [
+    ("what is the cut-off score for inner mongolia university this year?", Ask.QUANTITY),
+    ("how many kindergarten places will be added?", Ask.QUANTITY),
+    ("how much do teachers earn in hohhot?", Ask.MONEY),
+    ("tuition at a private kindergarten", Ask.MONEY),
+    ("hsk test dates 2021", Ask.DATE),
+    ("what date is the gaokao?", Ask.DATE),
+    ("how do i apply for a chinese government scholarship?", Ask.PROCEDURE),
+    ("how to renew my residence permit", Ask.PROCEDURE),
+    ("who is the director of the education department?", Ask.PERSON),
+    ("which universities get double first-class funding?", Ask.NAMES),
+])
+def test_english_questions_ask_for_details_as_chinese_ones_do(question: str, ask: Ask) -> None:
+    assert asked_detail(question) is ask
+
+
+@pytest.mark.parametrize("question", [
+    "is there anything about bullying?",  # yes/no
+    "any support for graduates finding jobs?",
+    "kindergarten fees are so high - is anyone regulating them?",  # a yes/no clause
+    "who's in charge at a primary school, the headmaster or the party secretary?",  # a choice
+    "how can i help my child's eyesight?",  # not an application verb: what is done
+    "how to reduce the homework burden",
+    "when will schools get more teachers?",  # "when" alone is answered by the plan's year
+])
+def test_english_questions_about_tasks_ask_for_no_detail(question: str) -> None:
+    assert asked_detail(question) is Ask.NONE

@@ -117,3 +117,23 @@ def test_repeated_questions_are_encoded_once() -> None:
     b = enc.queries(["高校毕业生就业", "学前教育"])
     assert np.array_equal(b[0], a[2]) and np.array_equal(b[1], a[0])
     assert sent == [["学前教育", "高校毕业生就业"]]  # one batch, each question once, repeats from the cache
+
+
+class WrongWidthEncoder(CountingEncoder):
+    """Loads fine, then returns vectors of the wrong width."""
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return np.ones((len(texts), self.dim + 1), dtype=np.float32)
+
+
+def test_an_encoder_returning_unusable_vectors_leaves_the_search_by_words(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from corpus import shipped_plans
+    from index import Index
+
+    with caplog.at_level(logging.WARNING, logger="index.search"):
+        ix = Index.build(shipped_plans(), cache_dir=tmp_path, encoder=WrongWidthEncoder())
+    assert ix.encoder is None and ix.mode == "words"
+    assert ix.search("学前教育普及普惠").answered
+    assert any("unusable passage vectors" in r.getMessage() for r in caplog.records)
+    assert not list(tmp_path.glob("vectors-*"))  # nothing broken was cached

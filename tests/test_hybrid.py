@@ -123,3 +123,9 @@ def test_taiwan_wording_is_read_as_the_mainland_words(hybrid: Index) -> None:
 def test_markup_pasted_into_a_question_is_not_searched_as_words(hybrid: Index) -> None:
     plain, marked = hybrid.search("学前教育"), hybrid.search("<b>学前教育</b>")
     assert items(marked) == items(plain) and marked.query == "<b>学前教育</b>"
+
+
+def test_an_english_question_about_another_province_is_about_elsewhere(hybrid: Index) -> None:
+    assert hybrid.search("How are kindergartens funded in Guangdong?").reason == "elsewhere"
+    assert hybrid.search("Xi'an Jiaotong University admission").reason == "elsewhere"
+    assert hybrid.search("preschool places in Ordos").reason != "elsewhere"  # a league of the plan's region
