@@ -51,7 +51,7 @@ def trial(index: Index, prep: Prepared | None, weight: float) -> Trial:
         return Trial((), None, True)
     a = index.answer(prep, 10, replace(PROBE, fusion_weight=weight))
     f = a.features
-    return Trial(tuple(h.item.number for h in a.hits), f, f is None or f.detail_missing or f.elsewhere)
+    return Trial(tuple(h.item.number for h in a.hits), f, f is None or f.vetoed())
 
 
 def reciprocal_rank(items: tuple[int, ...], gold: tuple[int, ...]) -> float:

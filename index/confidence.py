@@ -24,7 +24,10 @@ length of the question). It combines signals that each mean something on their o
 - agree: the best item by words and the best item by meaning are the same;
 - latin: the share of the question's letters that are Latin (an English or pinyin question, whose
   words the plan's Chinese text cannot hold), and dense_z_latin = dense_z × latin, so that for such a
-  question the model can lean on meaning instead of word coverage.
+  question the model can lean on meaning instead of word coverage;
+- unrecognised: a question mostly in Latin letters none of whose words the plans or the English
+  table explain (`lorem ipsum`, `asdf`, a question about cooking): meaning alone finds a nearest
+  item for anything, so this vetoes an answer, like detail_missing and elsewhere.
 
 The dense signals are 0 when the encoder is not available; the words-only model, fitted apart,
 then decides. With the encoder, `fusion_weight` is the weight of the z-scored cosines beside the
@@ -66,13 +69,18 @@ class Features:
     agree: bool = False
     latin: float = 0.0
     dense_z_latin: float = 0.0
+    unrecognised: bool = False
+
+    def vetoed(self) -> bool:
+        """An answer is ruled out whatever the probability (see `detail_missing`, `elsewhere`, `unrecognised`)."""
+        return self.detail_missing or self.elsewhere or self.unrecognised
 
     def vector(self) -> list[float]:
-        """The features as floats, in field order."""
+        """The model's features as floats, in field order."""
         return [float(getattr(self, n)) for n in FEATURE_NAMES]
 
 
-FEATURE_NAMES = tuple(f.name for f in fields(Features))
+FEATURE_NAMES = tuple(f.name for f in fields(Features) if f.name != "unrecognised")  # a veto, not a weight
 
 
 NEVER = 1.01  # a cascade cut no probability reaches: every question is encoded

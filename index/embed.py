@@ -76,7 +76,8 @@ class E5Encoder:
                 self._cache.move_to_end(t)
         missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
-            vectors = _rows(self._model.query(missing if len(missing) > 1 else missing[0]))
+            utf8 = [_utf8(t) for t in missing]
+            vectors = _rows(self._model.query(utf8 if len(utf8) > 1 else utf8[0]))
             found.update(zip(missing, vectors))
             with self._lock:
                 for t, v in zip(missing, vectors):
@@ -87,7 +88,12 @@ class E5Encoder:
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         """Passage vectors."""
-        return _rows(self._model.passage(list(texts))) if texts else np.zeros((0, self.dim), np.float32)
+        return _rows(self._model.passage([_utf8(t) for t in texts])) if texts else np.zeros((0, self.dim), np.float32)
+
+
+def _utf8(text: str) -> str:
+    """The text as the engine can take it: a lone surrogate (a broken emoji) becomes "?"."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _rows(a: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from .cache import DEFAULT, cached, fingerprint
 from .confidence import HYBRID, WORDS, Calibration, Features, load_calibration
 from .detail import asks_about_unnamed_school, detail_missing, school_name_pattern
 from .embed import Encoder, EncoderFailed, Progress, load_encoder, passage_vectors
+from .pinyin import PinyinWords
 from .refs import RefError, parse_item_ref, parse_section_ref
 from .tokenize import BIGRAM, DATA, Tokenizer, _read_lines, default_tokenizer
 from .typos import Homophones
@@ -32,6 +33,7 @@ PREAMBLE_NAMES = frozenset({"总体要求", "前言", "preamble"})  # item refer
 MAX_QUERY_CHARS = 300  # longer questions are cut (voice messages run long; the topic comes early)
 EXCERPT_CHARS = 90  # sentences longer than this are shown as their matching clauses
 _CLAUSE_END = re.compile(r"[，；：。]")
+_LATIN = re.compile(r"[a-z]{2}")
 _TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)  # markup pasted from a web page
 _YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?=\s*年)")  # a year, as in 2025年
 
@@ -265,6 +267,11 @@ class Index:
         """Same-sounding typos of the plans' words (built at the first question)."""
         return Homophones(self._plan_text, self.tokenizer.is_word)
 
+    @cached_property
+    def _pinyin(self) -> PinyinWords:
+        """The plans' words by their toneless reading (built at the first question in Latin letters)."""
+        return PinyinWords(w for w in self._scorer.vocabulary if not w.startswith(BIGRAM))
+
     @classmethod
     def build(cls, plans: tuple[Plan, ...] | None = None, tokenizer: Tokenizer | None = None,
               cache_dir: Path | str | None = DEFAULT, encoder: Encoder | str | None = AUTO,
@@ -355,6 +362,8 @@ class Index:
         nq, fixes = self._homophones.correct(self.tokenizer.normalize(q), self.tokenizer.words)
         corrections = tuple(dict.fromkeys((c.typed, c.meant) for c in fixes))  # each typo once
         fired = self.tokenizer.fired(nq)
+        if _LATIN.search(nq):
+            fired += self._pinyin.found(nq)  # zuoye → 作业: read as the synonym table's rules are
         weights, words = self._weighted_terms(nq, fired)
         if not weights:
             return None
@@ -440,7 +449,7 @@ class Index:
         # However well its words match, a question is not answered by this plan when it asks for a
         # detail the matched sentence lacks (index/detail.py), or is about another province or city
         # (the plan's own region is listed in its metadata).
-        answered = confidence >= calibration.threshold and not features.detail_missing and not features.elsewhere
+        answered = confidence >= calibration.threshold and not features.vetoed()
         reason = "" if answered else (
             "detail-not-in-plan" if features.detail_missing else "elsewhere" if features.elsewhere else "off-topic")
         return Answer(query, answered, tuple(hits), truncated, reason, corrections=corrections, features=features)
@@ -506,6 +515,7 @@ class Index:
             total = sum(weights)
             return sum(x for x, h in zip(weights, hit) if h) / total if total else 0.0
 
+        known_share = share(idf, known)
         # Words: the best and runner-up items by BM25 alone (the fused order may differ).
         lex_order = np.argsort(-prep.lex, kind="stable")[:2]
         best = max(float(prep.lex[lex_order[0]]), 0.0)
@@ -525,7 +535,7 @@ class Index:
             coverage=share(idf, in_item),
             coverage_general=share(general, in_item),
             passage_coverage=share(general, in_passage),
-            known=share(idf, known),
+            known=known_share,
             score=math.log1p(best),
             score_per_idf=best / idf_total,
             margin=(best - second) / best if best else 0.0,
@@ -539,4 +549,5 @@ class Index:
             agree=agree,
             latin=latin,
             dense_z_latin=dense_z * latin,
+            unrecognised=latin >= 0.5 and known_share == 0,
         )

@@ -129,3 +129,20 @@ def test_an_english_question_about_another_province_is_about_elsewhere(hybrid: I
     assert hybrid.search("How are kindergartens funded in Guangdong?").reason == "elsewhere"
     assert hybrid.search("Xi'an Jiaotong University admission").reason == "elsewhere"
     assert hybrid.search("preschool places in Ordos").reason != "elsewhere"  # a league of the plan's region
+
+
+def test_a_question_typed_in_pinyin_is_answered_by_the_plan_words_it_spells(hybrid: Index) -> None:
+    answer = hybrid.search("zuoye tai duo le")
+    assert answer.answered and items(answer)[0] == 10 and "作业" in answer.hits[0].snippet()
+
+
+@pytest.mark.parametrize("question", ["lorem ipsum dolor sit amet", "a" * 300, "qwertyuiop asdf"])
+def test_latin_letters_the_plans_recognise_nothing_of_are_not_a_question_it_answers(hybrid: Index,
+                                                                                  question: str) -> None:
+    answer = hybrid.search(question)
+    assert not answer.answered and answer.features is not None and answer.features.unrecognised
+
+
+def test_a_broken_emoji_half_does_not_break_the_encoder(hybrid: Index) -> None:
+    answer = hybrid.search("\ud83d 今天天气怎么样")  # a lone surrogate, as a cut message can leave
+    assert not answer.answered and answer.reason == "off-topic"
