@@ -45,7 +45,7 @@ from .logs import configure_logging
 from .reminders import ReminderService, TelegramSender
 from .render import HTML
 from .schedule import Schedule
-from .store import Store
+from .store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +115,14 @@ def run(settings: Settings, *, clock: Clock = utc_now, index: Index | None = Non
     """`plan-bot run`: log, open the store, build the index, poll Telegram until SIGINT/SIGTERM.
     (Benchmarks and tests pass another clock, plans or rate limiter.)"""
     configure_logging(settings.log_level, settings.token)
-    index = index or Index.build()
-    index.search("学前教育")  # warm the tokenizer before the first user asks
-    store = Store.open(settings.db_path)
     try:
+        store = Store.open(settings.db_path, settings.secret)
+    except StoreError as exc:  # one line naming PLAN_BOT_DB: a crash loop under Restart=always says why
+        log.error("plan-bot cannot start: %s", exc)
+        return EXIT_FAILED
+    try:
+        index = index or Index.build()
+        index.search("学前教育")  # warm the tokenizer before the first user asks
         application = build_application(settings, index, store, clock, rate_limiter=rate_limiter)
         log.info("plan-bot starting: %d items, search by %s, database %s", len(index.items),
                  "words and meaning" if index.encoder is not None else "words only", settings.db_path)

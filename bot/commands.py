@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -44,3 +45,24 @@ def command(name: str) -> Command:
         if c.name == name:
             return c
     raise KeyError(name)
+
+
+# What Telegram marks as a bot_command: `/name` or `/name@bot` in ASCII letters, digits and _ (`/学前教育` is
+# text), ended by any whitespace, the ideographic space too.
+COMMAND_RE = re.compile(r"/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?")
+
+
+def addressee(text: str) -> str | None:
+    """The bot a command is addressed to: `/item@PlanBot 15` → `PlanBot`, `/item 15` → "" (this bot), and
+    None if `text` does not start with a command."""
+    head = text.split(maxsplit=1)[0] if text.strip() else ""
+    m = COMMAND_RE.fullmatch(head)
+    return None if m is None else m.group(2) or ""
+
+
+def command_for_me(text: str, bot_username: str) -> bool:
+    """True if `text` starts with a command for this bot: `/item 15`, or `/item@<bot_username> 15` in any
+    case (Telegram usernames are case-insensitive). `/item@OtherBot 15` is another bot's; text that is
+    not a command is no command for anyone."""
+    to = addressee(text)
+    return to is not None and (not to or to.lower() == bot_username.removeprefix("@").lower())

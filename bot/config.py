@@ -19,6 +19,7 @@ DEFAULT_TZ = "Asia/Shanghai"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_REMINDER_RATE = 25.0
 MAX_REMINDER_RATE = 1000.0  # paid broadcasts allow up to 1000 messages/s
+DEFAULT_LOG_DAYS = 180
 
 
 class ConfigError(ValueError):
@@ -36,6 +37,8 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
     reminder_rate: float | None = DEFAULT_REMINDER_RATE  # reminder messages per second; None: unpaced (benchmarks)
+    secret: str | None = field(default=None, repr=False)  # keys the chat-id hashes (else a key file)
+    log_days: int = DEFAULT_LOG_DAYS  # days the question log keeps each question
 
     @property
     def tzinfo(self) -> ZoneInfo:
@@ -60,6 +63,8 @@ class Settings:
             admin_ids=_admin_ids(get("PLAN_BOT_ADMIN_IDS")),
             log_level=_log_level(get("PLAN_BOT_LOG_LEVEL") or "INFO"),
             reminder_rate=_rate(get("PLAN_BOT_REMINDER_RATE")),
+            secret=get("PLAN_BOT_SECRET") or None,
+            log_days=_days(get("PLAN_BOT_LOG_DAYS")),
         )
 
 
@@ -102,3 +107,11 @@ def _rate(raw: str) -> float:
         raise ConfigError(f"PLAN_BOT_REMINDER_RATE={raw!r}: messages per second, more than 0 and at most "
                           f"{MAX_REMINDER_RATE:g} (Telegram allows about 30 without paid broadcasts)")
     return rate
+
+
+def _days(raw: str) -> int:
+    if not raw:
+        return DEFAULT_LOG_DAYS
+    if not raw.isdigit() or not 1 <= int(raw) <= 36_500:
+        raise ConfigError(f"PLAN_BOT_LOG_DAYS={raw!r}: how many days questions are kept, a whole number from 1")
+    return int(raw)

@@ -1,19 +1,21 @@
 """`plan-bot chat`: the bot in a terminal, offline — the same `Logic` as Telegram, in plain text.
 
 Type a question or a command (/item 15, /sections, /help …); buttons are numbered, type the number
-to press one. /quit or Ctrl-D ends the session.
+to press one. /quit or Ctrl-D ends the session. In the console the bot is @PlanBot: `/item@PlanBot 15`
+is its command, `/item@OtherBot 15` another bot's, answered with a note and not run.
 """
 
 from __future__ import annotations
 
-import re
 from typing import TextIO
 
+from . import render
+from .commands import COMMAND_RE, command_for_me
 from .logic import Keyboard, Logic, Origin, Reply
 
 CONSOLE = Origin(chat_id=0, user_id=0)
 QUIT = {"/quit", "/exit", "退出"}
-_COMMAND = re.compile(r"/([A-Za-z0-9_]+)(?:@[A-Za-z0-9_]+)?")  # what Telegram marks as a bot_command
+CONSOLE_USERNAME = "PlanBot"  # the bot's name in the console, which has no Telegram account
 BANNER = "离线控制台：和 Telegram 里的机器人回答相同。输入问题或命令（/help）；按钮前有编号，输入编号即按下；/quit 退出。"
 
 
@@ -38,11 +40,12 @@ def show(reply: Reply, out: TextIO) -> Keyboard:
     return reply.buttons
 
 
-def respond(logic: Logic, line: str, buttons: Keyboard) -> Reply:
+def respond(logic: Logic, line: str, buttons: Keyboard, bot_username: str = CONSOLE_USERNAME) -> Reply:
     """One line typed → the bot's reply: the number of a button shown, a command, or a question (a
     number outside the buttons' range too: `15` opens item 15). As in Telegram, only `/name` or
     `/name@bot` in ASCII letters, digits and _ is a command (`/学前教育` is a question),
-    and any whitespace, the ideographic space too, ends it."""
+    and any whitespace, the ideographic space too, ends it; `/name@OtherBot` is another bot's command
+    (`bot_username` is this bot's name): it is not run, a note says so."""
     flat = [b for row in buttons for b in row]
     if line.isdecimal() and flat:
         n = int(line) if len(line) <= 4 else 0
@@ -50,14 +53,18 @@ def respond(logic: Logic, line: str, buttons: Keyboard) -> Reply:
             return logic.press(CONSOLE, flat[n - 1].data)
         # any other number is a question (15 opens item 15), as it would be with no buttons shown
     head, *rest = line.split(maxsplit=1) or [""]
-    command = _COMMAND.fullmatch(head)
+    command = COMMAND_RE.fullmatch(head)
+    if command and not command_for_me(line, bot_username):
+        return Reply((render.other_bot_text(line, bot_username, render.TEXT),))
     if command:
         return logic.command(command.group(1), rest[0] if rest else "", CONSOLE)
     return logic.ask(CONSOLE, line)
 
 
-def run_console(logic: Logic, stdin: TextIO, stdout: TextIO, *, interactive: bool = False) -> int:
-    """Answer lines from `stdin` until EOF or /quit; prompts only when `interactive`."""
+def run_console(logic: Logic, stdin: TextIO, stdout: TextIO, *, interactive: bool = False,
+                bot_username: str = CONSOLE_USERNAME) -> int:
+    """Answer lines from `stdin` until EOF or /quit; prompts only when `interactive`; `bot_username` is
+    the name commands may be addressed to (`/item@PlanBot 15`)."""
     stdout.write(BANNER + "\n\n")
     buttons = show(logic.command("start", "", CONSOLE), stdout)
     while True:
@@ -72,7 +79,7 @@ def run_console(logic: Logic, stdin: TextIO, stdout: TextIO, *, interactive: boo
             continue
         if line in QUIT:
             return 0
-        reply = respond(logic, line, buttons)
+        reply = respond(logic, line, buttons, bot_username)
         shown = show(reply, stdout)
         if reply.messages:
             buttons = shown

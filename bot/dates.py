@@ -23,13 +23,15 @@ _RELATIVE = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2}
 _PERIODS = "凌晨|半夜|早上|早晨|上午|中午|下午|傍晚|晚上"
 _TIME_RE = re.compile(
     rf"^(?P<ampm>{_PERIODS})?\s*(?P<h>{_N})\s*"
-    rf"(?:[:：]\s*(?P<mm>\d{{2}})|点\s*(?:(?P<half>半)|(?P<pm>{_N})\s*分?)?|时|(?=\s*[ap]\.?m(?![a-z])))"
+    rf"(?:[:：]\s*(?P<mm>\d{{2}})(?!\d)|点\s*(?:(?P<half>半)|(?P<pm>{_N})\s*分?)?|时|(?=\s*[ap]\.?m(?![a-z])))"
     rf"(?:\s*(?P<en>[ap])\.?m\.?(?![a-z]))?",
     re.IGNORECASE,
 )
+_TIME_LIKE = re.compile(r"^[-−+]?\s*\d+\s*(?:[:：]|点|时)")  # what was meant as a clock time: -1:00, 9:5
 _PERIOD_ONLY = re.compile(rf"^(?:{_PERIODS})(?!\s*(?:{_N}))")
 _BEFORE = re.compile(r"^(?:之前|以前|前)")
 _TOKEN_RE = re.compile(r"^\S+")
+TIME_HINT = "请写 0:00–23:59 之间的时刻，例如 9:30、21:00 或 下午3点"
 
 
 class DateError(ValueError):
@@ -100,8 +102,8 @@ def parse_date(text: str, today: date) -> tuple[date, str]:
 
 def parse_time(text: str) -> tuple[time | None, str]:
     """A time of day at the start of `text` and the text after it; (None, text) if the text does not
-    start with one; DateError if it does but is invalid (25:00) or names a part of the day without
-    the hour (下午).
+    start with one; DateError if it does but is invalid (25:00, 9:61, -1:00, 9:5: anything that starts
+    like a clock time is one, never a note) or names a part of the day without the hour (下午).
 
     Rules: `9:30`, `21:00` as written (24-hour); `3pm`, `8:30pm`, `9am` (12am = 0 点, 12pm = 12 点);
     凌晨/半夜 0–5 点 (12 点 = 0 点); 早上/早晨/上午 as written; 中午 1–5 点 = 13–17 点; 下午/傍晚/晚上 add 12
@@ -115,6 +117,9 @@ def parse_time(text: str) -> tuple[time | None, str]:
         if _PERIOD_ONLY.match(s):
             word = _PERIOD_ONLY.match(s).group()  # type: ignore[union-attr]
             raise DateError(f"“{word}”没有写几点：请写具体时间，例如 {word}3点 或 15:00。")
+        if _TIME_LIKE.match(s):
+            shown = (_TOKEN_RE.match(s) or [""])[0][:20]
+            raise DateError(f"“{shown}”不是有效的时间：{TIME_HINT}。")
         return None, s
     hour = _number(m["h"])
     minute = 30 if m["half"] else _number(m["mm"] or m["pm"] or "0")
@@ -136,7 +141,7 @@ def parse_time(text: str) -> tuple[time | None, str]:
     elif period is None and chinese_hour and 1 <= hour <= 6:
         hour += 12
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise DateError(f"“{m.group().strip()}”不是有效的时间：请写 0:00–23:59 之间的时刻，例如 9:30。")
+        raise DateError(f"“{m.group().strip()}”不是有效的时间：{TIME_HINT}。")
     rest = s[m.end():].strip()
     if _BEFORE.match(rest):
         rest = s.strip()

@@ -10,12 +10,12 @@ Which messages are answered:
 from __future__ import annotations
 
 import io
-import json
 import logging
 import re
 import traceback
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from telegram import (
     Bot,
@@ -32,10 +32,10 @@ from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from . import render
-from .commands import COMMANDS
+from .commands import COMMANDS, addressee, command_for_me
 from .config import Settings
 from .logic import Keyboard, Logic, Origin, Reply
-from .logs import redact
+from .logs import Throttle, redact
 from .reminders import ReminderService, schedule_jobs
 from .replies import Document
 
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 SERVICES = "services"
 INLINE_CACHE_SECONDS = 300
+REPORT_PERIOD = 3600.0  # seconds: one admin report per distinct error in this period
+PRUNE_JOB, PRUNE_INTERVAL, PRUNE_FIRST = "prune-question-log", 24 * 3600.0, 60.0  # daily, a minute after start
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Services:
     settings: Settings
     logic: Logic
     reminders: ReminderService | None = None
+    reports: Throttle = field(default_factory=lambda: Throttle(REPORT_PERIOD))  # admin reports per error
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -97,9 +100,18 @@ def command_name(text: str) -> str:
     return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str | None) -> str:
+    """Text as the rest of the bot sees it: a lone surrogate (half an emoji, from a cut or a broken
+    client) becomes U+FFFD, so the log, the database and the error handler can all encode it."""
+    return _LONE_SURROGATE.sub("\ufffd", text or "")
+
+
 def addressed_question(message: Message, bot_username: str, bot_id: int) -> str | None:
     """In a group: the question if the message mentions the bot or replies to it, else None."""
-    text = message.text or ""
+    text = clean_text(message.text)
     mention = re.compile(rf"@{re.escape(bot_username)}(?![A-Za-z0-9_])", re.IGNORECASE)
     if bot_username and mention.search(text):
         return mention.sub(" ", text).strip()
@@ -127,7 +139,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if update.edited_message and command_name(message.text) in STATEFUL_COMMANDS:
         await send_reply(message, Reply((EDIT_NOT_APPLIED,)), quote=True)
         return
-    reply = services(context).logic.command(command_name(message.text), " ".join(context.args or ()),
+    reply = services(context).logic.command(command_name(message.text), clean_text(" ".join(context.args or ())),
                                             origin(update), context.bot.username)
     await send_reply(message, reply, quote=True if update.edited_message else None)
 
@@ -135,6 +147,10 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A slash command this bot does not have (private chats only)."""
     message = update.effective_message
+    text = clean_text(message.text)
+    if addressee(text) and not command_for_me(text, context.bot.username or ""):  # /item@OtherBot 15
+        await send_reply(message, Reply((render.other_bot_text(text, context.bot.username or "", render.HTML),)))
+        return
     await send_reply(message, Reply((render.unknown_command_text(command_name(message.text), render.HTML),)))
 
 
@@ -143,7 +159,7 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     message = update.effective_message
     if _sent_via_this_bot(message, context.bot.id):
         return
-    reply = services(context).logic.ask(origin(update), message.text)
+    reply = services(context).logic.ask(origin(update), clean_text(message.text))
     await send_reply(message, reply, quote=True if update.edited_message else None)
 
 
@@ -192,7 +208,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Inline mode: matching items as articles, ten per page; an empty query lists the sections."""
     query = update.inline_query
-    page = services(context).logic.inline(query.query, query.offset)
+    page = services(context).logic.inline(clean_text(query.query), query.offset)
     results = [
         InlineQueryResultArticle(a.id, a.title, InputTextMessageContent(a.text), description=a.description)
         for a in page.articles
@@ -201,12 +217,14 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure with its update, tell the user something went wrong, send admins the traceback.
+    """Log the failure, tell the user something went wrong, send admins the traceback.
 
     An error without an update (polling: getUpdates failing while PTB retries; a background task) is
     only logged, and admins are not messaged, so a network outage or a second instance polling with
     the same token (Conflict) cannot flood them: NetworkError (TimedOut included) and Conflict as one
-    warning line each time, anything else with its traceback.
+    warning line each time, anything else with its traceback. The log and the reports describe an
+    update by its kind, chat type and hashed chat id — never names or message text. Admins get one
+    report per distinct error an hour, with the count of those held back.
     """
     if update is None:
         if isinstance(context.error, (NetworkError, Conflict)):
@@ -214,13 +232,32 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             log.error("error outside any update", exc_info=context.error)
         return
-    settings = services(context).settings
-    shown = json.dumps(update.to_dict(), ensure_ascii=False) if isinstance(update, Update) else repr(update)
-    log.error("update %s failed", shown, exc_info=context.error)
+    found = services(context)
+    shown = describe_update(update, found.logic.store.hash_id)
+    log.error("update failed: %s", shown, exc_info=context.error)
     if isinstance(update, Update):
         await _tell_user(update)
-    if settings.admin_ids and context.error is not None:
-        await _report_to_admins(context.bot, settings, shown, context.error)
+    if found.settings.admin_ids and context.error is not None:
+        held = found.reports.allow(error_kind(context.error))
+        if held is not None:
+            await _report_to_admins(context.bot, found.settings, shown, context.error, held)
+
+
+def describe_update(update: object, hash_id: Callable[[int], str]) -> str:
+    """An update as logs and reports show it: its kind, chat type and hashed chat id."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    kind = next((k for k in update.to_dict() if k != "update_id"), "unknown")
+    chat = update.effective_chat
+    where = f"{chat.type} chat {hash_id(chat.id)}" if chat is not None else "no chat"
+    return f"update {update.update_id} ({kind}, {where})"
+
+
+def error_kind(error: BaseException) -> tuple[str, str]:
+    """What makes two errors the same for reporting: the exception type and where it was raised."""
+    frames = traceback.extract_tb(error.__traceback__)
+    at = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return type(error).__name__, at
 
 
 async def _tell_user(update: Update) -> None:
@@ -238,10 +275,12 @@ async def _tell_user(update: Update) -> None:
         log.warning("could not tell the user about the error: %s", exc)
 
 
-async def _report_to_admins(bot: Bot, settings: Settings, shown_update: str, error: BaseException) -> None:
-    """The traceback and the update as a text file to each admin (token redacted)."""
+async def _report_to_admins(bot: Bot, settings: Settings, shown_update: str, error: BaseException,
+                            held: int = 0) -> None:
+    """The traceback and the update's description as a text file to each admin (token redacted)."""
     trace = "".join(traceback.format_exception(error))
-    body = redact(f"update: {shown_update}\n\n{trace}", settings.token)
+    more = f"\n(the same error {held} more times in the hour before this report)" if held else ""
+    body = redact(f"{shown_update}{more}\n\n{trace}", settings.token)
     name = f"error-{datetime.now():%Y%m%d-%H%M%S}.txt"
     for admin in sorted(settings.admin_ids):
         try:
@@ -255,10 +294,23 @@ async def post_init(application: Application) -> None:
     """Start-up: publish the command menu (the same COMMANDS table as /help and the handlers), settle
     sends a previous process left half-done, and (re)create the reminder jobs from SQLite."""
     await application.bot.set_my_commands([BotCommand(c.name, c.description) for c in COMMANDS])
-    reminders = application.bot_data[SERVICES].reminders
-    if reminders is not None and application.job_queue is not None:
-        reminders.start_up()
-        schedule_jobs(application.job_queue, reminders)
+    found: Services = application.bot_data[SERVICES]
+    if found.reminders is not None and application.job_queue is not None:
+        found.reminders.start_up()
+        schedule_jobs(application.job_queue, found.reminders)
+    if application.job_queue is not None:
+        for job in application.job_queue.get_jobs_by_name(PRUNE_JOB):
+            job.schedule_removal()
+        application.job_queue.run_repeating(prune_question_log, PRUNE_INTERVAL, first=PRUNE_FIRST, name=PRUNE_JOB)
+
+
+async def prune_question_log(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Daily: delete questions older than PLAN_BOT_LOG_DAYS (their counts per day are kept)."""
+    found = services(context)
+    before = found.logic.clock() - timedelta(days=found.settings.log_days)
+    deleted = found.logic.store.prune_questions(before)
+    if deleted:
+        log.info("question log: %d questions older than %d days deleted", deleted, found.settings.log_days)
 
 
 async def post_stop(application: Application) -> None:

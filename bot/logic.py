@@ -7,9 +7,11 @@ two always give the same answers. Button data carries ids only (`page:12:1`), ne
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Callable
+from typing import Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from corpus import Item, Plan, Section
@@ -18,6 +20,7 @@ from index import Answer, Index, RefError
 from . import render
 from .commands import COMMAND_NAMES, COMMANDS
 from .config import DEFAULT_TZ
+from .logs import Throttle
 from .reminder_logic import ReminderCommands
 from .render import HTML, Style
 from .replies import (  # noqa: F401 — re-exported: the reply objects are part of this module's API
@@ -40,6 +43,9 @@ from .replies import (  # noqa: F401 — re-exported: the reply objects are part
     parse_button_data,
 )
 from .store import LoggedQuestion, Store, UnknownQuestion
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PER_PAGE = 3  # items per answer page
 MAX_PAGES = 3  # "more results" goes this deep
@@ -76,6 +82,7 @@ class Logic:
         self.clock = clock
         self.style = style
         self.tz = tz
+        self._write_failures = Throttle(60.0)
         self.reminders = ReminderCommands(index, store.reminders, clock, tz, style)
         r = self.reminders
         self._commands: dict[str, Callable[[str, Origin, str], Reply]] = {
@@ -93,7 +100,7 @@ class Logic:
         handler = self._commands.get(name.lower())
         if handler is None:
             return Reply((render.unknown_command_text(name, self.style),))
-        self.store.reminders.reactivate(origin.chat_id, self.clock())  # it can hear us again
+        self._reactivate(origin)
         return handler(arg.strip(), origin, bot_username)
 
     def start(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
@@ -140,15 +147,31 @@ class Logic:
         """A question: log it, answer with the first page of items and their buttons. A message that
         is only an item reference (15, 十五, 第15条, 总体要求) gets that item's card, as /item does."""
         question = text.strip()[:MAX_QUESTION_CHARS]
-        self.store.reminders.reactivate(origin.chat_id, self.clock())  # it can hear us again
+        self._reactivate(origin)
         item = self._referenced_item(question)
         if item is not None:
             return self.item_card(item)
         answer = self.index.search(question, k=PER_PAGE * MAX_PAGES)
         plan = self._plan_of(answer)
-        logged = self.store.log_question(origin.chat_id, question, [h.item.number for h in answer.hits],
-                                         answer.answered, plan.id, self.clock())
-        return self._answer_page(logged.id, answer, 0)
+        logged = self._best_effort("log the question", lambda: self.store.log_question(
+            origin.chat_id, question, [h.item.number for h in answer.hits], answer.answered, plan.id, self.clock()))
+        return self._answer_page(logged.id if logged is not None else None, answer, 0)
+
+    def _reactivate(self, origin: Origin) -> None:
+        """A chat that writes to us can hear us again (best effort: answering never waits on a write)."""
+        self._best_effort("mark the chat active", lambda: self.store.reminders.reactivate(origin.chat_id, self.clock()))
+
+    def _best_effort(self, what: str, write: Callable[[], T]) -> T | None:
+        """Run a write that an answer does not need; on a database error (read-only file, full disk,
+        damaged table) log it — once a minute, with a count — and carry on without it."""
+        try:
+            return write()
+        except sqlite3.Error as exc:
+            held = self._write_failures.allow(what)
+            if held is not None:
+                more = f" ({held} more since the last report)" if held else ""
+                log.error("could not %s, answering anyway: %s: %s%s", what, type(exc).__name__, exc, more)
+            return None
 
     def non_text(self) -> Reply:
         """A sticker, photo, voice message…: ask for text."""
@@ -162,7 +185,7 @@ class Logic:
             plan = self._plan_at(ids[0]) if action in (ITEM, NAV, SUB, SECTION, UNSUB) else None
         except ValueError:
             return Reply(notice=render.STALE_BUTTON, alert=True)
-        self.store.reminders.reactivate(origin.chat_id, self.clock())  # it can hear us again
+        self._reactivate(origin)
         try:
             if action == ITEM:
                 return self.item_card(_plan_item(plan, ids[1]))
@@ -265,9 +288,12 @@ class Logic:
         pos = self._plan_pos(plan.id)
         return tuple((Button(s.heading, button_data(SECTION, pos, s.number)),) for s in plan.sections)
 
-    def _answer_page(self, question_id: int, answer: Answer, page: int) -> Reply:
+    def _answer_page(self, question_id: int | None, answer: Answer, page: int) -> Reply:
+        """One page of an answer; without a logged question (the log could not be written) there are no
+        votes or further pages, which refer to it."""
         text = render.answer_page_text(answer, self.index.plans, self.style, page=page, per_page=PER_PAGE)
-        vote = (Button("👍", button_data(VOTE, question_id, 1)), Button("👎", button_data(VOTE, question_id, -1)))
+        vote: tuple[Button, ...] = () if question_id is None else (
+            Button("👍", button_data(VOTE, question_id, 1)), Button("👎", button_data(VOTE, question_id, -1)))
         if not answer.hits or answer.reason == "empty":
             return Reply(tuple(render.split_message(text)))
         if not answer.answered:
@@ -278,9 +304,9 @@ class Logic:
         subs = tuple(Button(f"订阅提醒 {h.item.number}", self._item_data(SUB, h.item))
                      for h in shown if not h.item.is_preamble)
         paging = []
-        if page > 0:
+        if question_id is not None and page > 0:
             paging.append(Button("‹ 上一页", button_data(PAGE, question_id, page - 1)))
-        if page < self._last_page(answer):
+        if question_id is not None and page < self._last_page(answer):
             paging.append(Button("更多结果 ›", button_data(PAGE, question_id, page + 1)))
         rows = tuple(r for r in (full, subs, (*paging, *vote)) if r)
         return Reply(tuple(render.split_message(text)), rows)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import traceback
+from collections.abc import Callable, Hashable
 from typing import TextIO
 
 REDACTED = "<TOKEN>"
@@ -62,3 +64,24 @@ def configure_logging(level: str, token: str | None, stream: TextIO | None = Non
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler
+
+
+class Throttle:
+    """Lets one event of each kind through per `period` seconds and counts the ones it holds back:
+    one log line a minute for a failing disk, one admin report an hour for a repeated error."""
+
+    def __init__(self, period: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.period = period
+        self.clock = clock
+        self._last: dict[Hashable, float] = {}
+        self._held: dict[Hashable, int] = {}
+
+    def allow(self, key: Hashable) -> int | None:
+        """None to hold this event back; else how many of its kind were held back since the last one."""
+        now = self.clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.period:
+            self._held[key] = self._held.get(key, 0) + 1
+            return None
+        self._last[key] = now
+        return self._held.pop(key, 0)

@@ -22,7 +22,7 @@ from index import Index, RefError, parse_section_ref
 from . import reminder_render as rr
 from .dates import MAX_YEARS_AHEAD, DateError, parse_time, parse_when
 from .reminder_store import ALL, DEFAULT_AT, DEFAULT_LEADS, ITEM, SECTION, ReminderStore, Subscription
-from .render import TEXT, Style, short_ref, split_message
+from .render import TEXT, Style, cut, short_ref, split_message
 from .replies import CANCEL, UNSUB, Button, Clock, Document, Keyboard, Origin, Reply, button_data
 from .replies import ITEM as ITEM_BUTTON
 from .schedule import Catalogue, Due, DueDate, day_end, leads_ahead, local_moment
@@ -149,7 +149,7 @@ class ReminderCommands:
         if scope is None:
             raise ValueError(f"unknown scope code {code}")
         text = self._unsubscribe(origin, Target(scope, plan, number), style=TEXT)  # a notice is plain text
-        return Reply(notice=text[:200], alert=True)
+        return Reply(notice=cut(text, 200), alert=True)  # Telegram's limit for a notice, in UTF-16 units
 
     def _unsubscribe(self, origin: Origin, target: Target, style: Style | None = None) -> str:
         style = style or self.style
@@ -234,7 +234,7 @@ class ReminderCommands:
         try:
             when = parse_when(rest, today)
         except DateError as exc:
-            return self._text(self.style.esc(str(exc)))
+            return self._text(self.style.esc(f"{exc}\n例如：/remind {item.number} 12月1日 9:30 交材料"))
         if when.day < today:
             return self._text(f"{when.day.isoformat()} 已经过去了（今天是 {today.isoformat()}），请写今天以后的日期。")
         if when.day > today + timedelta(days=365 * MAX_YEARS_AHEAD):
@@ -258,7 +258,9 @@ class ReminderCommands:
         pos = self._pos(self.index.plan(item.plan))
         buttons = ((Button(f"全文 {item.number}", button_data(ITEM_BUTTON, pos, item.number)),
                     Button("取消这个提醒", button_data(CANCEL, reminder.id))),)
-        return Reply((rr.remind_set_text(item, reminder, today, self.style, exists=same is not None),), buttons)
+        cut_to = MAX_NOTE_CHARS if len(when.rest) > MAX_NOTE_CHARS else 0
+        return Reply((rr.remind_set_text(item, reminder, today, self.style, exists=same is not None,
+                                         note_cut_to=cut_to),), buttons)
 
     def reminders(self, arg: str, origin: Origin, bot_username: str = "") -> Reply:
         """/reminders: pending personal reminders, each with a cancel button."""
@@ -296,6 +298,9 @@ class ReminderCommands:
             if parsed is None or rest:
                 return self._text(f"“{self.style.esc(token[:20])}”不是有效的提前天数：请写 0–{MAX_LEAD_DAYS} 之间的整数"
                                   "（截止前几天提醒），例如 /lead 3 1；也可以加上时间，例如 /lead 7 1 08:30。")
+            if at is not None:
+                return self._text(f"只能写一个提醒时间（写了 {at.strftime('%H:%M')} 和 {parsed.strftime('%H:%M')}）："
+                                  "例如 /lead 3 1 08:30 表示截止前 3 天和 1 天的 08:30 提醒。")
             at = parsed
         distinct = tuple(sorted(set(leads), reverse=True))
         if len(distinct) > MAX_LEADS:

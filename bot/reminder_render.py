@@ -13,7 +13,7 @@ from corpus.deadlines import NAMED_EVENT, PLAN_YEAR_END
 
 from .dates import days_until, weekday
 from .reminder_store import ALL, SECTION, Chat, PersonalReminder, Subscription
-from .render import TELEGRAM_LIMIT, Style, provenance, short_ref, sources
+from .render import TELEGRAM_LIMIT, Style, cut, provenance, short_ref, sources, utf16_len
 from .schedule import DueDate
 
 LIST_LIMIT = 12  # due dates listed at most in one subscribe reply
@@ -225,17 +225,21 @@ def item_ranges(numbers: Sequence[int]) -> str:
     return f"第 {'、'.join(runs)} 条"
 
 
-def remind_set_text(item: Item, reminder: PersonalReminder, today: date, style: Style, *, exists: bool = False) -> str:
-    """/remind: what was set (or, with `exists`, that the same reminder is already pending)."""
+def remind_set_text(item: Item, reminder: PersonalReminder, today: date, style: Style, *, exists: bool = False,
+                    note_cut_to: int = 0) -> str:
+    """/remind: what was set (or, with `exists`, that the same reminder is already pending); with
+    `note_cut_to`, that the note was longer and only its first `note_cut_to` characters were kept."""
     note = f"\n备注：{style.esc(reminder.note)}" if reminder.note else ""
+    if note_cut_to:
+        note += f"\n（备注超过 {note_cut_to} 个字，已截短为前 {note_cut_to} 个字。）"
     head = "⏰ 这个提醒已经设过了，不会重复发送：" if exists else "⏰ 好的："
     return (f"{head}{day_text(reminder.local_date)}{reminder.local_time.strftime('%H:%M')} 提醒你看 "
             f"{style.bold(short_ref(item))}（{days_until(reminder.local_date, today)}）。{note}\n"
             "发送 /reminders 查看或取消。")
 
 
-LIST_NOTE_CHARS = 24  # a note's first characters in the list (the reminder itself carries the whole note)
-LIST_LABEL_CHARS = 20  # an item's label in the list
+LIST_NOTE_CHARS = 24  # a note's start in the list, in UTF-16 units (the reminder itself carries the whole note)
+LIST_LABEL_CHARS = 20  # an item's label in the list (UTF-16 units)
 
 
 def reminders_text(rows: Sequence[tuple[PersonalReminder, Item | None]], style: Style,
@@ -255,7 +259,7 @@ def reminders_text(rows: Sequence[tuple[PersonalReminder, Item | None]], style: 
         return "\n".join(lines)
 
     text = listing(with_notes=True)
-    return text if len(text) <= limit else listing(with_notes=False)
+    return text if utf16_len(text) <= limit else listing(with_notes=False)
 
 
 def lead_text(chat: Chat | None, leads: str, tz_name: str, changed: bool) -> str:
@@ -326,4 +330,4 @@ def section_label(section: Section) -> str:
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cut(text, limit)  # in UTF-16 code units, as Telegram counts

@@ -13,9 +13,28 @@ from typing import Callable, Sequence
 from corpus import GOAL, MEASURES, Item, Plan, Section, split_sentences
 from index import Answer, Hit, Match
 
-from .commands import Command
+from .commands import Command, addressee
 
-TELEGRAM_LIMIT = 4096
+TELEGRAM_LIMIT = 4096  # UTF-16 code units, as Telegram counts a message's length
+
+
+def utf16_len(text: str) -> int:
+    """The length of `text` as Telegram counts it: UTF-16 code units (an emoji such as 🎉 is 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def cut(text: str, limit: int, mark: str = "…") -> str:
+    """`text` if it is at most `limit` UTF-16 code units long, else its start followed by `mark`, the
+    whole at most `limit` units (a character is never cut in half)."""
+    if utf16_len(text) <= limit:
+        return text
+    room, end = limit - utf16_len(mark), 0
+    for ch in text:
+        room -= 2 if ord(ch) > 0xFFFF else 1
+        if room < 0:
+            break
+        end += 1
+    return text[:end] + mark
 
 
 @dataclass(frozen=True)
@@ -167,7 +186,7 @@ _LEVELS: tuple[tuple[str, Callable[[str], list[str]]], ...] = (
 
 
 def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Cut text into messages of at most `limit` characters.
+    """Cut text into messages of at most `limit` UTF-16 code units (Telegram's measure: an emoji is 2).
 
     A paragraph (text between blank lines) that fits in a message is never split; a longer one is cut
     at line ends, a longer line at sentence ends (。！？；), and a longer sentence anywhere except inside
@@ -175,31 +194,34 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     of a message are closed there and reopened at the start of the next, so each message is balanced
     HTML on its own.
     """
-    if len(text) <= limit:
+    if utf16_len(text) <= limit:
         return [text]
     if limit < 2 * _RESERVE + 4:
         raise ValueError(f"limit {limit} is too small to split markup")
     out: list[str] = []
     body, opened, open_at_end = "", (), ()  # the message being built, the tags open at its start and end
+    units = 0  # utf16_len(body)
     for sep, piece in _pieces(text, limit - _RESERVE):
         candidate = f"{body}{sep}{piece}" if body else piece
+        candidate_units = units + utf16_len(sep) + utf16_len(piece) if body else utf16_len(piece)
         after = _open_after(open_at_end, piece)
-        if len(_reopen(opened) + candidate + _close(after)) <= limit:
-            body, open_at_end = candidate, after
+        if utf16_len(_reopen(opened) + _close(after)) + candidate_units <= limit:
+            body, units, open_at_end = candidate, candidate_units, after
             continue
         if body:
             out.append(_reopen(opened) + body + _close(open_at_end))
             opened = open_at_end
-        body, open_at_end = piece, after
+        body, units, open_at_end = piece, utf16_len(piece), after
     if body:
         out.append(_reopen(opened) + body + _close(open_at_end))
     return out
 
 
 def _pieces(text: str, size: int, level: int = 0) -> list[tuple[str, str]]:
-    """(separator before it, piece) pairs that make up `text`, each piece at most `size` characters:
-    `text` itself if it fits, else its paragraphs, lines, sentences or, last, hard-cut chunks."""
-    if len(text) <= size:
+    """(separator before it, piece) pairs that make up `text`, each piece at most `size` units long:
+    `text` itself if it fits, else its paragraphs, lines, sentences or, last, hard-cut chunks (sizes in
+    UTF-16 code units)."""
+    if utf16_len(text) <= size:
         return [("", text)]
     if level == len(_LEVELS):
         return [("", chunk) for chunk in _chunks(text, size)]
@@ -212,13 +234,15 @@ def _pieces(text: str, size: int, level: int = 0) -> list[tuple[str, str]]:
 
 
 def _chunks(text: str, size: int) -> list[str]:
-    """`text` in chunks of at most `size` characters, never cutting a tag or an entity in two."""
-    chunks, chunk = [], ""
+    """`text` in chunks of at most `size` UTF-16 code units, never cutting a tag or an entity in two."""
+    chunks, chunk, units = [], "", 0
     for atom in _ATOM.findall(text):
-        if chunk and len(chunk) + len(atom) > size:
+        n = utf16_len(atom)
+        if chunk and units + n > size:
             chunks.append(chunk)
-            chunk = ""
+            chunk, units = "", 0
         chunk += atom
+        units += n
     return [*chunks, chunk] if chunk else chunks
 
 
@@ -330,13 +354,20 @@ def unknown_command_text(name: str, style: Style) -> str:
 
 
 def plain_snippet(hit: Hit, limit: int = 100) -> str:
-    """The best matching sentence as plain text, cut to `limit` characters (inline descriptions)."""
-    text = hit.matches[0].passage.text if hit.matches else hit.item.goal
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """The best matching sentence as plain text, cut to `limit` UTF-16 code units (inline descriptions)."""
+    return cut(hit.matches[0].passage.text if hit.matches else hit.item.goal, limit)
 
 
 def item_card_text(item: Item, style: Style, limit: int = TELEGRAM_LIMIT) -> str:
     """The item as one message: the whole item, or its first part and how to read the rest."""
     more = f"……（全文较长，请私聊发送 /item {item.number} 查看）"
-    parts = split_message(item_text(item, style), limit - len(more) - 1)
+    parts = split_message(item_text(item, style), limit - utf16_len(more) - 1)
     return parts[0] if len(parts) == 1 else f"{parts[0]}\n{more}"
+
+
+def other_bot_text(line: str, me: str, style: Style) -> str:
+    """The answer to a command addressed to another bot (not run): whose it is, and how to send it to `me`."""
+    head, *rest = line.split(maxsplit=1)
+    name = head[1:].split("@", 1)[0]
+    again = f"/{name} {rest[0] if rest else ''}".rstrip()
+    return style.esc(f"{head} 是发给 @{addressee(line)} 的命令，不是发给我（@{me}）的，没有执行。要我执行，请发送 {again}")

@@ -3,9 +3,13 @@
 
 - WAL mode for file databases; schema changes are named migration functions, applied once each and
   recorded in the `migrations` table.
-- In the question log and feedback, chat and user ids are never stored: only an HMAC with a random
-  salt created by a migration. The reminder tables hold the real id of chats that use reminders,
-  because reminders are sent to it.
+- In the question log and feedback, chat and user ids are never stored: only an HMAC keyed by
+  `PLAN_BOT_SECRET`, or else by a random key kept in a file of its own beside the database (mode 0600,
+  `<database>.key`), never in the database: the reminder tables hold the real id of chats that use
+  reminders (reminders are sent to it), and a key stored next to them would link the hashes back.
+- The database is created 0600 (SQLite gives its -wal and -shm files the same mode). Opening a file
+  database checks it (`quick_check` and a test write) and turns any failure into one StoreError that
+  names PLAN_BOT_DB and what is wrong.
 - One connection per `Store`, used by the thread that opened it (sqlite3's check_same_thread stays on).
 """
 
@@ -14,7 +18,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import os
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +34,9 @@ from .reminder_store import ReminderStore
 
 MEMORY = ":memory:"
 HASH_CHARS = 24
+LEGACY_SALT = "id_salt"  # where databases made before the key file kept the key (moved out at open)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,13 +90,18 @@ def m002_feedback(db: sqlite_utils.Database) -> None:
 
 
 def m003_salt(db: sqlite_utils.Database) -> None:
-    """A random salt for hashing chat and user ids, kept with the data it protects."""
+    """The meta table. (It once also held the id-hashing salt; `Store.open` now moves any such salt
+    to the key file and deletes it.)"""
     db["meta"].create({"key": str, "value": str}, pk="key")
-    db["meta"].insert({"key": "id_salt", "value": secrets.token_hex(32)})
+
+
+def m008_question_days(db: sqlite_utils.Database) -> None:
+    """Questions asked and answered per day, kept when the questions themselves are pruned."""
+    db["question_days"].create({"day": str, "asked": int, "answered": int}, pk="day")
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    m001_questions, m002_feedback, m003_salt, *reminder_store.MIGRATIONS,
+    m001_questions, m002_feedback, m003_salt, *reminder_store.MIGRATIONS, m008_question_days,
 )
 
 
@@ -113,7 +128,7 @@ def _iso(moment: datetime) -> str:
 class Store:
     """The question log and feedback; open with `Store.open(path)` (`:memory:` for tests and the console)."""
 
-    def __init__(self, db: sqlite_utils.Database, *, read_only: bool = False) -> None:
+    def __init__(self, db: sqlite_utils.Database, key: bytes | None = None, *, read_only: bool = False) -> None:
         self.db = db
         if read_only:
             done = {r["name"] for r in db["migrations"].rows} if "migrations" in db.table_names() else set()
@@ -123,41 +138,74 @@ class Store:
                 raise StoreError(f"the database lacks {', '.join(missing)}: start the bot once to upgrade it")
         else:
             migrate(db)
-        self._salt = bytes.fromhex(db["meta"].get("id_salt")["value"])
+        self._key = key
         self.reminders = ReminderStore(db)
 
     @classmethod
-    def open(cls, path: Path | str = MEMORY) -> "Store":
-        """Open (creating folders and schema as needed) the database at `path`."""
+    def open(cls, path: Path | str = MEMORY, secret: str | None = None) -> "Store":
+        """Open (creating the file, its folder and schema as needed) and check the database at `path`.
+
+        The id-hashing key is `secret` when given, else the key file beside the database (created once,
+        0600). StoreError, naming PLAN_BOT_DB, for a database that cannot be used: a folder, a path
+        under a file, not a database, damaged, or not writable."""
         if str(path) == MEMORY:
-            return cls(sqlite_utils.Database(memory=True))
+            key = _secret_key(secret) if secret else secrets.token_bytes(32)
+            return cls(sqlite_utils.Database(memory=True), key)
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite_utils.Database(path)
-        db.enable_wal()
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        return cls(db)
+        where = f"PLAN_BOT_DB={path}"
+        if path.is_dir():
+            raise StoreError(f"{where}: is a folder, not a database file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
+        except OSError as exc:
+            raise StoreError(f"{where}: cannot create the file ({exc.strerror or exc})") from None
+        db = None
+        try:
+            db = sqlite_utils.Database(path)
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise StoreError(f"{where}: the database is damaged (quick_check: {check})")
+            db.enable_wal()
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            store = cls(db, None)
+            db["meta"].upsert({"key": "opened_at", "value": _iso(datetime.now(timezone.utc))}, pk="key")  # a test write
+            store._key = _secret_key(secret) if secret else _key_file(path, db)
+            return store
+        except sqlite3.Error as exc:
+            if db is not None:
+                db.close()
+            raise StoreError(f"{where}: {_sqlite_problem(exc)}") from None
+        except (StoreError, OSError) as exc:
+            if db is not None:
+                db.close()
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"{where}: cannot use the key file ({exc.strerror or exc})") from None
 
     @classmethod
     def open_readonly(cls, path: Path | str) -> "Store":
         """Open an existing file database without writing to it (dry runs); StoreError if it is missing
-        or older than this code (start the bot once to upgrade it)."""
-        import sqlite3
-
+        or older than this code (start the bot once to upgrade it). It hashes no ids."""
         path = Path(path)
         if not path.exists():
             raise StoreError(f"no database at {path} (PLAN_BOT_DB)")
-        db = sqlite_utils.Database(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
-        return cls(db, read_only=True)
+        try:
+            db = sqlite_utils.Database(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+            return cls(db, None, read_only=True)
+        except sqlite3.Error as exc:
+            raise StoreError(f"PLAN_BOT_DB={path}: {_sqlite_problem(exc)}") from None
 
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
 
     def hash_id(self, telegram_id: int) -> str:
-        """A chat or user id as stored: salted HMAC-SHA256, shortened."""
-        return hmac.new(self._salt, str(telegram_id).encode(), hashlib.sha256).hexdigest()[:HASH_CHARS]
+        """A chat or user id as stored: keyed HMAC-SHA256, shortened."""
+        if self._key is None:
+            raise StoreError("a read-only store hashes no ids")
+        return hmac.new(self._key, str(telegram_id).encode(), hashlib.sha256).hexdigest()[:HASH_CHARS]
 
     def migrations(self) -> list[str]:
         """Names of the applied migrations, in order."""
@@ -188,6 +236,32 @@ class Store:
         """How many questions are logged."""
         return self.db["questions"].count
 
+    def prune_questions(self, before: datetime) -> int:
+        """Delete questions asked before `before` (and their votes), first adding them to the counts
+        per day (UTC) in `question_days`; how many were deleted."""
+        cut = _iso(before)
+        with self.db.atomic():
+            self.db.execute(
+                "insert into question_days (day, asked, answered) "
+                "select substr(asked_at, 1, 10), count(*), sum(answered) from questions where asked_at < ? "
+                "group by substr(asked_at, 1, 10) "
+                "on conflict(day) do update set asked = asked + excluded.asked, answered = answered + excluded.answered",
+                [cut])
+            self.db.execute("delete from feedback where question_id in (select id from questions where asked_at < ?)",
+                            [cut])
+            deleted = self.db.execute("delete from questions where asked_at < ?", [cut]).rowcount
+        return int(deleted)
+
+    def questions_per_day(self) -> dict[str, tuple[int, int]]:
+        """(asked, answered) per UTC day: the pruned days' counts plus the questions still logged."""
+        days: dict[str, tuple[int, int]] = {
+            r["day"]: (int(r["asked"]), int(r["answered"])) for r in self.db.query("select * from question_days")}
+        for r in self.db.query("select substr(asked_at, 1, 10) as day, count(*) as n, sum(answered) as a "
+                               "from questions group by day"):
+            asked, answered = days.get(r["day"], (0, 0))
+            days[r["day"]] = (asked + int(r["n"]), answered + int(r["a"]))
+        return dict(sorted(days.items()))
+
     # ---- feedback ---------------------------------------------------------------------------
     def record_feedback(self, question_id: int, user_id: int, vote: int, at: datetime) -> Feedback:
         """Record (or change) one person's 👍 (+1) / 👎 (-1) on a logged question."""
@@ -203,6 +277,62 @@ class Store:
         """All votes on a logged question."""
         rows = self.db.query("select * from feedback where question_id = ? order by at", [question_id])
         return [_feedback(r) for r in rows]
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (0600); an existing one is made so too."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            try:
+                path.chmod(0o600)
+            except PermissionError:
+                log.warning("%s is readable by others and cannot be changed to 0600", path)
+
+
+def _secret_key(secret: str) -> bytes:
+    """The hashing key derived from PLAN_BOT_SECRET."""
+    return hashlib.sha256(b"plan-bot id hash|" + secret.encode()).digest()
+
+
+def _key_file(path: Path, db: sqlite_utils.Database) -> bytes:
+    """The key kept in `<database>.key` (0600): read it; or move a salt an older database held into it;
+    or create one (with a warning: set PLAN_BOT_SECRET to keep it with the other secrets). A salt left
+    in the database is deleted, overwriting its bytes (secure_delete)."""
+    key_path = path.with_name(path.name + ".key")
+    legacy = db["meta"].get(LEGACY_SALT)["value"] if _has_legacy_salt(db) else None
+    if key_path.exists():
+        key = bytes.fromhex(key_path.read_text(encoding="ascii").strip())
+    else:
+        key = bytes.fromhex(legacy) if legacy else secrets.token_bytes(32)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(key.hex() + "\n")
+        if not legacy:
+            log.warning("PLAN_BOT_SECRET is not set: created the id-hashing key %s (keep it with the database)",
+                        key_path)
+    if legacy is not None:
+        db.execute("PRAGMA secure_delete=ON")
+        with db.conn:
+            db.execute("DELETE FROM meta WHERE key = ?", [LEGACY_SALT])
+    return key
+
+
+def _has_legacy_salt(db: sqlite_utils.Database) -> bool:
+    return bool(list(db.query("select 1 from meta where key = ?", [LEGACY_SALT])))
+
+
+def _sqlite_problem(exc: sqlite3.Error) -> str:
+    """SQLite's complaint in words that say what to do."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return "the database is read-only for this user (it must be writable, with its folder)"
+    if "not a database" in text or "malformed" in text:
+        return f"not a usable SQLite database ({text})"
+    if "unable to open" in text:
+        return "cannot be opened (check the path and the folder's permissions)"
+    return text
 
 
 def _question(row: dict) -> LoggedQuestion:

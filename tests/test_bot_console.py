@@ -66,7 +66,7 @@ ITEM_15 = "📖 【三、建设高质量教育体系 › 15. 推动高等教育�
 
 
 def test_a_command_may_be_followed_by_any_whitespace_as_in_telegram(console):
-    for line in ("/item\u300015", "/item\t15", "/item  十五", "/item@PlanTestBot\u300015"):
+    for line in ("/item\u300015", "/item\t15", "/item  十五", "/item@PlanBot\u300015", "/item@planbot 15"):
         assert ITEM_15 in console(line), line
 
 

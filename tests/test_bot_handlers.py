@@ -284,7 +284,7 @@ class BrokenIndex:
         raise RuntimeError("index exploded")
 
 
-async def test_an_error_is_logged_with_its_update_the_user_told_and_admins_sent_the_traceback(
+async def test_an_error_is_logged_without_the_text_the_user_told_and_admins_sent_the_traceback(
         bot_with_admin, fake, caplog):
     logic = bot_with_admin.app.bot_data["services"].logic
     logic.index = BrokenIndex(logic.index)
@@ -296,7 +296,25 @@ async def test_an_error_is_logged_with_its_update_the_user_told_and_admins_sent_
     (name, body), = report.files.values()
     assert name.startswith("error-") and b"index exploded" in body and TOKEN.encode() not in body
     (record,) = [r for r in caplog.records if r.name == "bot.handlers"]
-    assert "学前教育" in record.getMessage() and record.exc_info[1].args == ("index exploded",)
+    hashed = logic.store.hash_id(ALICE)
+    shown = record.getMessage()
+    assert "message" in shown and "private chat" in shown and hashed in shown and record.exc_info[1].args == ("index exploded",)
+    for private in ("学前教育", f'"id": {ALICE}', "测试用户"):  # the text, the id, the name: not logged or reported
+        assert private not in shown and private.encode() not in body
+
+
+async def test_a_repeated_error_reaches_admins_once_an_hour_with_a_count(bot_with_admin, fake):
+    services = bot_with_admin.app.bot_data["services"]
+    services.logic.index = BrokenIndex(services.logic.index)
+    now = [0.0]
+    services.reports.clock = lambda: now[0]
+    reports = []
+    for minute in (0, 1, 2, 61):
+        now[0] = minute * 60.0
+        reports += [c for c in await bot_with_admin.say(ALICE, "学前教育") if c.method == "sendDocument"]
+    assert len(reports) == 2  # at 0 and after the hour; the two in between were counted
+    (_, body), = reports[1].files.values()
+    assert b"2 more times" in body
 
 
 @pytest.mark.parametrize("error", [
@@ -363,3 +381,28 @@ async def test_a_press_too_old_to_answer_still_edits_the_message(bot, fake):
 
 async def test_the_bot_talks_to_the_fake_with_its_real_id(bot):
     assert bot.app.bot.id == BOT_ID and bot.app.bot.username == BOT_USERNAME
+
+
+async def test_a_lone_surrogate_in_a_message_is_replaced_before_it_is_answered_and_logged(bot, store):
+    calls = no_errors(await bot.say(ALICE, "学前教育\ud83d"))  # half an emoji
+    assert "学前教育" in only(calls).text
+    assert store.recent_questions()[0].question == "学前教育\ufffd"
+
+
+async def test_a_command_for_another_bot_in_a_private_chat_says_so(bot):
+    call = only(no_errors(await bot.say(ALICE, "/item@OtherBot 15")))
+    assert "@OtherBot" in call.text and "不是发给我" in call.text and "没有执行" in call.text and "/item 15" in call.text
+
+
+async def test_the_daily_job_prunes_questions_older_than_the_log_days(bot, store):
+    from datetime import timedelta
+
+    from bot.handlers import PRUNE_JOB
+
+    logic = bot.app.bot_data["services"].logic
+    store.log_question(ALICE, "很久以前", [11], True, "p", logic.clock() - timedelta(days=181))
+    store.log_question(ALICE, "昨天", [11], True, "p", logic.clock() - timedelta(days=1))
+    await bot.app.post_init(bot.app)
+    (job,) = bot.app.job_queue.get_jobs_by_name(PRUNE_JOB)
+    await job.run(bot.app)
+    assert [q.question for q in store.recent_questions()] == ["昨天"]

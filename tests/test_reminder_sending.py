@@ -287,11 +287,13 @@ async def test_sends_are_paced_to_the_rate(store):
 
 
 # ---- jobs --------------------------------------------------------------------------------------
-async def test_start_up_schedules_two_named_jobs_and_a_restart_replaces_them(bot):
+async def test_start_up_schedules_its_named_jobs_and_a_restart_replaces_them(bot):
+    from bot.handlers import PRUNE_JOB
+
     await bot.app.post_init(bot.app)
     await bot.app.post_init(bot.app)
     names = sorted(j.name for j in bot.app.job_queue.jobs())
-    assert names == sorted([STARTUP_JOB, DUE_CHECK_JOB])
+    assert names == sorted([STARTUP_JOB, DUE_CHECK_JOB, PRUNE_JOB])
 
 
 async def test_the_due_check_job_runs_one_fan_out_at_a_time(clocked_bot, fake, fake_clock):

@@ -38,7 +38,7 @@ def claim(chat: int, key: str = "d:p:1:2027-03-31:7") -> Claim:
 def test_reminder_tables_come_from_named_migrations_after_the_existing_ones(store):
     names = store.migrations()
     assert names[:3] == ["m001_questions", "m002_feedback", "m003_salt"]
-    assert names[3:] == ["m004_chats", "m005_subscriptions", "m006_personal_reminders", "m007_deliveries"]
+    assert names[3:7] == ["m004_chats", "m005_subscriptions", "m006_personal_reminders", "m007_deliveries"]
     assert names == [m.__name__ for m in MIGRATIONS]
     assert {"chats", "subscriptions", "personal_reminders", "deliveries"} <= set(store.db.table_names())
 
@@ -49,7 +49,7 @@ def test_an_old_database_is_upgraded_once_in_wal_mode_keeping_its_rows(tmp_path)
     old.close()
     first = Store.open(path)
     first.db.execute("delete from migrations where name >= 'm004'")  # as if made by the code before reminders
-    for table in ("deliveries", "personal_reminders", "subscriptions", "chats"):
+    for table in ("deliveries", "personal_reminders", "subscriptions", "chats", "question_days"):
         first.db[table].drop()
     first.log_question(1, "学前教育", [11], True, "p", T0)
     first.close()
