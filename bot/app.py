@@ -25,7 +25,7 @@ from index import Index
 
 from .commands import COMMANDS
 from .config import TOKEN_VAR, ConfigError, Settings
-from .flood import RetryingRateLimiter
+from .flood import ChatBudget, RetryingRateLimiter
 from .handlers import (
     SERVICES,
     Services,
@@ -90,7 +90,8 @@ def build_application(settings: Settings, index: Index, store: Store, clock: Clo
     schedule = Schedule(logic.reminders.catalogue, store.reminders, settings.tzinfo)
     reminders = ReminderService(schedule, clock, logic.reminders.compose, TelegramSender(application.bot),
                                 digest=logic.reminders.compose_digest, rate=settings.reminder_rate)
-    application.bot_data[SERVICES] = Services(settings, logic, reminders)
+    budget = ChatBudget(settings.chat_rate) if settings.chat_rate else None
+    application.bot_data[SERVICES] = Services(settings, logic, reminders, budget=budget)
     add_handlers(application)
     return application
 

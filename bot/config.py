@@ -20,6 +20,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_REMINDER_RATE = 25.0
 MAX_REMINDER_RATE = 1000.0  # paid broadcasts allow up to 1000 messages/s
 DEFAULT_LOG_DAYS = 180
+DEFAULT_CHAT_RATE = 20
 
 
 class ConfigError(ValueError):
@@ -39,6 +40,7 @@ class Settings:
     reminder_rate: float | None = DEFAULT_REMINDER_RATE  # reminder messages per second; None: unpaced (benchmarks)
     secret: str | None = field(default=None, repr=False)  # keys the chat-id hashes (else a key file)
     log_days: int = DEFAULT_LOG_DAYS  # days the question log keeps each question
+    chat_rate: int = DEFAULT_CHAT_RATE  # updates one chat may send per minute (0: no limit)
 
     @property
     def tzinfo(self) -> ZoneInfo:
@@ -65,6 +67,7 @@ class Settings:
             reminder_rate=_rate(get("PLAN_BOT_REMINDER_RATE")),
             secret=get("PLAN_BOT_SECRET") or None,
             log_days=_days(get("PLAN_BOT_LOG_DAYS")),
+            chat_rate=_chat_rate(get("PLAN_BOT_CHAT_RATE")),
         )
 
 
@@ -114,4 +117,13 @@ def _days(raw: str) -> int:
         return DEFAULT_LOG_DAYS
     if not raw.isdigit() or not 1 <= int(raw) <= 36_500:
         raise ConfigError(f"PLAN_BOT_LOG_DAYS={raw!r}: how many days questions are kept, a whole number from 1")
+    return int(raw)
+
+
+def _chat_rate(raw: str) -> int:
+    if not raw:
+        return DEFAULT_CHAT_RATE
+    if not raw.isdigit() or int(raw) > 10_000:
+        raise ConfigError(f"PLAN_BOT_CHAT_RATE={raw!r}: questions and commands one chat may send per minute "
+                          "(a whole number; 0 for no limit)")
     return int(raw)

@@ -1,19 +1,25 @@
 """Flood control and bounded retries for every Bot API call except getUpdates (PTB retries that itself).
 
-`RetryingRateLimiter` is PTB's `AIORateLimiter` (Telegram's 30 messages/s overall and 20/min per
-group; `RetryAfter` waited out and retried) plus a few retries, with exponential back-off, of network
-failures. A request that may already have reached Telegram (a read timeout or a dropped connection
-on a send*) is not repeated: a duplicate answer is worse than the error message the user then gets.
+`RetryingRateLimiter` keeps PTB's `AIORateLimiter` pacing (Telegram's 30 messages/s overall and 20/min
+per group) but waits out a `RetryAfter` for the chat it concerns only — AIORateLimiter pauses every
+send while one chat is told to wait, so a 429 in one busy group delayed everyone — and retries, with
+exponential back-off, a few network failures. A request that may already have reached Telegram (a
+read timeout or a dropped connection on a send*) is not repeated: a duplicate answer is worse than the
+error message the user then gets. `ChatBudget` caps what one chat may ask per minute.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+from collections import deque
+from collections.abc import Hashable
 from typing import Any, Callable, Coroutine
 
 import httpx
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
@@ -36,13 +42,15 @@ def safe_to_retry(endpoint: str, exc: NetworkError) -> bool:
 
 
 class RetryingRateLimiter(AIORateLimiter):
-    """AIORateLimiter that also retries network failures a bounded number of times."""
+    """AIORateLimiter's pacing; flood waits per chat; bounded retries of network failures."""
 
     def __init__(self, *, max_retries: int = RETRY_AFTER_RETRIES, network_retries: int = NETWORK_RETRIES,
                  backoff: float = BACKOFF_SECONDS, **limits: Any) -> None:
         super().__init__(max_retries=max_retries, **limits)
+        self.retry_after_retries = max_retries
         self.network_retries = network_retries
         self.backoff = backoff
+        self._resume_at: dict[Hashable, float] = {}  # chat id → loop time its flood wait ends
 
     async def process_request(
         self,
@@ -53,15 +61,71 @@ class RetryingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        """Rate-limit the call; retry RetryAfter (in the parent) and safe network failures (here)."""
-        for attempt in range(self.network_retries + 1):
+        """Pace the call as AIORateLimiter does; wait out a RetryAfter for this chat only; retry safe
+        network failures."""
+        chat_id = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat_id = int(chat_id)  # type: ignore[arg-type]
+        group = chat_id if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str) else False
+        key: Hashable = chat_id if chat_id is not None else endpoint
+        floods = network = 0
+        loop = asyncio.get_running_loop()
+        while True:
+            wait = self._resume_at.get(key, 0.0) - loop.time()
+            if wait > 0:  # this chat was told to wait: only its own sends wait
+                await asyncio.sleep(wait)
             try:
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            except NetworkError as exc:
-                if attempt == self.network_retries or not safe_to_retry(endpoint, exc):
+                # AIORateLimiter's pacing (overall, per group, paid broadcasts), without its global pause
+                return await self._run_request(  # type: ignore[no-any-return]
+                    chat=chat_id is not None, group=group,
+                    allow_paid_broadcast=data.get("allow_paid_broadcast", False),
+                    callback=callback, args=args, kwargs=kwargs)
+            except RetryAfter as exc:
+                floods += 1
+                if floods > (rate_limit_args or self.retry_after_retries):
                     raise
-                delay = self.backoff * 2**attempt
+                delay = exc._retry_after.total_seconds()  # the timedelta PTB keeps; the property warns in v22
+                self._resume_at[key] = max(self._resume_at.get(key, 0.0), loop.time() + float(delay) + 0.1)
+                log.info("flood wait of %.1f s for %s (other chats go on)", float(delay), endpoint)
+            except NetworkError as exc:
+                if network == self.network_retries or not safe_to_retry(endpoint, exc):
+                    raise
+                delay = self.backoff * 2**network
+                network += 1
                 log.warning("%s failed (%s); retry %d/%d in %.1f s", endpoint, type(exc).__name__,
-                            attempt + 1, self.network_retries, delay)
+                            network, self.network_retries, delay)
                 await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+
+
+class ChatBudget:
+    """How many updates a chat may send the bot per minute. Beyond `per_minute`: one notice, then the
+    rest are dropped until the minute has passed (never queued: a flood must not delay anyone)."""
+
+    WINDOW = 60.0
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self.dropped = 0  # updates dropped since start (a figure for logs and metrics)
+        self._seen: dict[Hashable, deque[float]] = {}
+        self._noticed: dict[Hashable, float] = {}
+
+    def check(self, chat: Hashable) -> str:
+        """"ok" to handle the update, "notice" to tell the chat to slow down (once), "drop" to ignore it."""
+        now = self.clock()
+        seen = self._seen.setdefault(chat, deque())
+        while seen and now - seen[0] >= self.WINDOW:
+            seen.popleft()
+        if len(self._seen) > 10_000:  # forget quiet chats now and then
+            for quiet in [c for c, q in self._seen.items() if not q or now - q[-1] >= self.WINDOW]:
+                self._seen.pop(quiet, None)
+                self._noticed.pop(quiet, None)
+            seen = self._seen.setdefault(chat, seen)
+        if len(seen) < self.per_minute:
+            seen.append(now)
+            return "ok"
+        self.dropped += 1
+        if now - self._noticed.get(chat, -self.WINDOW) >= self.WINDOW:
+            self._noticed[chat] = now
+            return "notice"
+        return "drop"

@@ -9,6 +9,7 @@ Which messages are answered:
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -34,6 +35,7 @@ from telegram.ext import Application, ContextTypes
 from . import render
 from .commands import COMMANDS, addressee, command_for_me
 from .config import Settings
+from .flood import ChatBudget
 from .logic import Keyboard, Logic, Origin, Reply
 from .logs import Throttle, redact
 from .reminders import ReminderService, schedule_jobs
@@ -55,6 +57,8 @@ class Services:
     logic: Logic
     reminders: ReminderService | None = None
     reports: Throttle = field(default_factory=lambda: Throttle(REPORT_PERIOD))  # admin reports per error
+    budget: ChatBudget | None = None  # updates each chat may send per minute (None: no limit)
+    queued: set[asyncio.Task[None]] = field(default_factory=set)  # group replies waiting for the group's pacing
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -86,6 +90,41 @@ async def send_reply(message: Message, reply: Reply, *, quote: bool | None = Non
         await message.reply_document(input_file(reply.document), caption=reply.document.caption or None,
                                      reply_markup=keyboard(reply.buttons),
                                      do_quote=quote if not reply.messages else False)
+
+
+async def reply_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply, *,
+                        quote: bool | None = None) -> None:
+    """Send a reply. In a group it is queued and the handler returns at once: Telegram allows a group
+    20 messages a minute, and a handler waiting for that pacing would hold an update slot other chats
+    need. A queued reply that fails goes to the error handler; at shut-down the ones not yet sent are
+    dropped (see cancel_queued)."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if chat is None or chat.type == chat.PRIVATE:
+        await send_reply(message, reply, quote=quote)
+        return
+    found = services(context)
+
+    async def send() -> None:
+        try:
+            await send_reply(message, reply, quote=quote)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # reported as any handler's error would be
+            await context.application.process_error(update, exc)
+
+    task = asyncio.create_task(send())
+    found.queued.add(task)
+    task.add_done_callback(found.queued.discard)
+
+
+async def cancel_queued(found: "Services") -> int:
+    """Drop the group replies still waiting for their turn (shut-down must not wait minutes); how many."""
+    pending = [t for t in found.queued if not t.done()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return len(pending)
 
 
 def origin(update: Update) -> Origin:
@@ -127,6 +166,32 @@ def _sent_via_this_bot(message: Message, bot_id: int) -> bool:
 
 
 # ---- handlers -----------------------------------------------------------------------------------
+SLOW_DOWN = "你发得太快了：每分钟最多 {n} 条。这一分钟里再发的内容不会处理，请稍等一会儿再问。"
+
+
+async def within_budget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True when this chat (or, inline, this user) is within its budget; past it, one notice a minute
+    and the update is dropped — never queued, so a flood from one chat delays no one."""
+    found = services(context)
+    chat, user = update.effective_chat, update.effective_user
+    who = chat.id if chat is not None else user.id if user is not None else None
+    if found.budget is None or who is None:
+        return True
+    verdict = found.budget.check(who)
+    if verdict == "ok":
+        return True
+    if verdict == "notice":
+        log.info("%s is over its budget of %d a minute: dropping the rest of this minute (%d dropped in all)",
+                 describe_update(update, found.logic.store.hash_id), found.budget.per_minute, found.budget.dropped)
+        notice = SLOW_DOWN.format(n=found.budget.per_minute)
+        try:
+            if update.callback_query:
+                await update.callback_query.answer(notice, show_alert=True)
+            elif update.effective_message is not None and chat is not None:
+                await reply_in_chat(update, context, Reply((notice,)))
+        except TelegramError as exc:
+            log.warning("could not send the slow-down notice: %s", exc)
+    return False
 # Commands that change what is stored: an edit of one is not applied (it would run the command twice).
 STATEFUL_COMMANDS = frozenset({"remind", "subscribe", "unsubscribe", "lead"})
 EDIT_NOT_APPLIED = "修改过的命令不会生效：请把改好的命令重新发送一条。"
@@ -135,17 +200,21 @@ EDIT_NOT_APPLIED = "修改过的命令不会生效：请把改好的命令重新
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A registered slash command: the logic's reply. An edited command that changes what is stored
     (/remind, /subscribe, /unsubscribe, /lead) is not run again: a short note says so."""
+    if not await within_budget(update, context):
+        return
     message = update.effective_message
     if update.edited_message and command_name(message.text) in STATEFUL_COMMANDS:
         await send_reply(message, Reply((EDIT_NOT_APPLIED,)), quote=True)
         return
     reply = services(context).logic.command(command_name(message.text), clean_text(" ".join(context.args or ())),
                                             origin(update), context.bot.username)
-    await send_reply(message, reply, quote=True if update.edited_message else None)
+    await reply_in_chat(update, context, reply, quote=True if update.edited_message else None)
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A slash command this bot does not have (private chats only)."""
+    if not await within_budget(update, context):
+        return
     message = update.effective_message
     text = clean_text(message.text)
     if addressee(text) and not command_for_me(text, context.bot.username or ""):  # /item@OtherBot 15
@@ -156,6 +225,8 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message in a private chat is a question."""
+    if not await within_budget(update, context):
+        return
     message = update.effective_message
     if _sent_via_this_bot(message, context.bot.id):
         return
@@ -169,18 +240,22 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if _sent_via_this_bot(message, context.bot.id):
         return
     question = addressed_question(message, context.bot.username, context.bot.id)
-    if question is None:
+    if question is None or not await within_budget(update, context):  # chatter not for us is not counted
         return
-    await send_reply(message, services(context).logic.ask(origin(update), question), quote=True)
+    await reply_in_chat(update, context, services(context).logic.ask(origin(update), question), quote=True)
 
 
 async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A sticker, photo, voice message or file in a private chat: ask for text."""
+    if not await within_budget(update, context):
+        return
     await send_reply(update.effective_message, services(context).logic.non_text())
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button press: answer the query, then edit the pressed message or send new ones."""
+    if not await within_budget(update, context):
+        return
     query = update.callback_query
     reply = services(context).logic.press(origin(update), query.data or "")
     try:
@@ -207,6 +282,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Inline mode: matching items as articles, ten per page; an empty query lists the sections."""
+    if not await within_budget(update, context):
+        return
     query = update.inline_query
     page = services(context).logic.inline(clean_text(query.query), query.offset)
     results = [
@@ -314,7 +391,11 @@ async def prune_question_log(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def post_stop(application: Application) -> None:
-    """Shut-down: let the reminder sends in flight finish and record them; start no new ones."""
-    reminders = application.bot_data[SERVICES].reminders
-    if reminders is not None:
-        await reminders.stop()
+    """Shut-down: drop queued group replies; let the reminder sends in flight finish and record them;
+    start no new ones."""
+    found: Services = application.bot_data[SERVICES]
+    dropped = await cancel_queued(found)
+    if dropped:
+        log.info("shut-down: %d queued group replies dropped", dropped)
+    if found.reminders is not None:
+        await found.reminders.stop()

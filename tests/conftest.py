@@ -111,13 +111,18 @@ class BotUnderTest:
         self.app = app
         self.fake = fake
 
-    async def deliver(self) -> list[Call]:
-        """Process every update the fake holds; the API calls the bot made meanwhile."""
+    async def deliver(self, *, queued: bool = True) -> list[Call]:
+        """Process every update the fake holds; the API calls the bot made meanwhile (with `queued`,
+        after the group replies it queued have gone out too)."""
+        import asyncio
+
         from telegram import Update
 
         since = self.fake.mark()
         for update in self.fake.take_updates():
             await self.app.process_update(Update.de_json(update, self.app.bot))
+        if queued:
+            await asyncio.gather(*self.app.bot_data["services"].queued)
         return [c for c in self.fake.calls[since:] if c.method != "getUpdates"]
 
     async def say(self, chat: Any, text: str, **fields: Any) -> list[Call]:

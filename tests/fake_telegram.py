@@ -190,6 +190,7 @@ class Failure:
     description: str
     parameters: dict[str, Any] | None
     times: int
+    chat_id: int | None = None  # only calls to this chat (None: any call)
 
 
 class FakeTelegram:
@@ -224,7 +225,7 @@ class FakeTelegram:
         self._record(call)
         api = getattr(self, f"api_{method.lower()}", None)
         try:
-            failure = self._scripted_failure(method)
+            failure = self._scripted_failure(method, params.get("chat_id"))
             if failure:
                 raise failure
             if api is None:
@@ -445,10 +446,10 @@ class FakeTelegram:
             raise bad_request("chat not found")
         return chat
 
-    def _scripted_failure(self, method: str) -> ApiError | None:
+    def _scripted_failure(self, method: str, chat_id: Any = None) -> ApiError | None:
         with self._cond:
             for f in self._failures:
-                if f.method == method and f.times > 0:
+                if f.method == method and f.times > 0 and (f.chat_id is None or str(f.chat_id) == str(chat_id)):
                     f.times -= 1
                     return ApiError(f.status, f.description, f.parameters)
         return None
@@ -554,11 +555,12 @@ class FakeTelegram:
         return qid
 
     def fail_next(self, method: str, *, status: int = 429, description: str = "Too Many Requests: retry after 1",
-                  retry_after: int | None = 1, times: int = 1) -> None:
-        """Make the next `times` calls of `method` fail (default: a 429 flood wait of 1 s)."""
+                  retry_after: int | None = 1, times: int = 1, chat_id: int | None = None) -> None:
+        """Make the next `times` calls of `method` (to `chat_id` only, if given) fail (default: a 429
+        flood wait of 1 s)."""
         parameters = {"retry_after": retry_after} if retry_after else None
         with self._cond:
-            self._failures.append(Failure(method, status, description, parameters, times))
+            self._failures.append(Failure(method, status, description, parameters, times, chat_id))
 
     # ---- the test side: what the bot did ----------------------------------------------------
     def mark(self) -> int:
