@@ -19,7 +19,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from index import Index
 
@@ -40,6 +40,7 @@ from .handlers import (
     post_init,
     post_stop,
 )
+from .inbox import InboxApplication, InboxRequest
 from .logic import Clock, Logic
 from .logs import configure_logging
 from .reminders import ReminderService, TelegramSender
@@ -73,6 +74,7 @@ def build_application(settings: Settings, index: Index, store: Store, clock: Clo
         raise ConfigError(f"{TOKEN_VAR} is not set")
     builder = (
         ApplicationBuilder()
+        .application_class(InboxApplication)
         .token(settings.token)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tzinfo,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
@@ -84,8 +86,13 @@ def build_application(settings: Settings, index: Index, store: Store, clock: Clo
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url).base_file_url(file_url(settings.api_base_url))
     if request is not None:
-        builder = builder.request(request).get_updates_request(get_updates_request or request)
+        builder = builder.request(request)
+    # getUpdates answers are stored in the inbox before the next poll can confirm them (bot/inbox.py)
+    polling = get_updates_request or request or HTTPXRequest(connection_pool_size=1)
+    builder = builder.get_updates_request(InboxRequest(polling, store, clock))
     application = builder.build()
+    assert isinstance(application, InboxApplication)
+    application.store = store
     logic = Logic(index, store, clock, HTML, settings.tzinfo)
     schedule = Schedule(logic.reminders.catalogue, store.reminders, settings.tzinfo)
     reminders = ReminderService(schedule, clock, logic.reminders.compose, TelegramSender(application.bot),

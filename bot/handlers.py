@@ -36,6 +36,7 @@ from . import render
 from .commands import COMMANDS, addressee, command_for_me
 from .config import Settings
 from .flood import ChatBudget
+from .inbox import replay
 from .logic import Keyboard, Logic, Origin, Reply
 from .logs import Throttle, redact
 from .reminders import ReminderService, schedule_jobs
@@ -375,6 +376,7 @@ async def post_init(application: Application) -> None:
     if found.reminders is not None and application.job_queue is not None:
         found.reminders.start_up()
         schedule_jobs(application.job_queue, found.reminders)
+    await replay(application, found.logic.store)
     if application.job_queue is not None:
         for job in application.job_queue.get_jobs_by_name(PRUNE_JOB):
             job.schedule_removal()
@@ -386,6 +388,7 @@ async def prune_question_log(context: ContextTypes.DEFAULT_TYPE) -> None:
     found = services(context)
     before = found.logic.clock() - timedelta(days=found.settings.log_days)
     deleted = found.logic.store.prune_questions(before)
+    found.logic.store.prune_inbox(found.logic.clock() - timedelta(days=1))
     if deleted:
         log.info("question log: %d questions older than %d days deleted", deleted, found.settings.log_days)
 

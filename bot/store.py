@@ -100,8 +100,15 @@ def m008_question_days(db: sqlite_utils.Database) -> None:
     db["question_days"].create({"day": str, "asked": int, "answered": int}, pk="day")
 
 
+def m009_inbox(db: sqlite_utils.Database) -> None:
+    """Updates fetched from Telegram, stored before Telegram is told they were received: `new`,
+    `working` while handled, `done` (its body erased) once handled."""
+    db["inbox"].create({"update_id": int, "received_at": str, "state": str, "body": str}, pk="update_id",
+                       not_null={"received_at", "state"})
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    m001_questions, m002_feedback, m003_salt, *reminder_store.MIGRATIONS, m008_question_days,
+    m001_questions, m002_feedback, m003_salt, *reminder_store.MIGRATIONS, m008_question_days, m009_inbox,
 )
 
 
@@ -261,6 +268,44 @@ class Store:
             asked, answered = days.get(r["day"], (0, 0))
             days[r["day"]] = (asked + int(r["n"]), answered + int(r["a"]))
         return dict(sorted(days.items()))
+
+    # ---- inbox: updates are durable before Telegram is told they arrived ----------------------
+    def inbox_add(self, updates: Iterable[dict], at: datetime) -> None:
+        """Store fetched updates as `new` (one already stored keeps its state: Telegram re-sends what a
+        crash left unconfirmed)."""
+        rows = [(int(u["update_id"]), _iso(at), json.dumps(u, ensure_ascii=False)) for u in updates]
+        with self.db.conn:
+            self.db.conn.executemany(
+                "insert or ignore into inbox (update_id, received_at, state, body) values (?, ?, 'new', ?)", rows)
+
+    def inbox_claim(self, update_id: int) -> bool:
+        """True if this update should be handled now: `new` (now `working`), or never stored (a test's
+        or a webhook's update); False if it is being or has been handled."""
+        with self.db.conn:
+            claimed = self.db.conn.execute(
+                "update inbox set state = 'working' where update_id = ? and state = 'new'", [update_id]).rowcount
+            if claimed:
+                return True
+            return not self.db.conn.execute("select 1 from inbox where update_id = ?", [update_id]).fetchone()
+
+    def inbox_done(self, update_id: int) -> None:
+        """The update was handled: keep only its id (so a re-sent copy is not handled again)."""
+        with self.db.conn:
+            self.db.conn.execute("update inbox set state = 'done', body = null where update_id = ?", [update_id])
+
+    def inbox_pending(self) -> list[dict]:
+        """Updates fetched but not handled when the last process stopped (a crash mid-work included),
+        oldest first; all `new` again."""
+        with self.db.conn:
+            self.db.conn.execute("update inbox set state = 'new' where state = 'working'")
+        return [json.loads(r["body"]) for r in self.db.query(
+            "select body from inbox where state = 'new' order by update_id")]
+
+    def prune_inbox(self, before: datetime) -> int:
+        """Forget the ids of updates handled before `before`; how many."""
+        with self.db.conn:
+            return int(self.db.conn.execute("delete from inbox where state = 'done' and received_at < ?",
+                                            [_iso(before)]).rowcount)
 
     # ---- feedback ---------------------------------------------------------------------------
     def record_feedback(self, question_id: int, user_id: int, vote: int, at: datetime) -> Feedback:
