@@ -92,7 +92,7 @@ def build_application(settings: Settings, index: Index, store: Store, clock: Clo
     builder = builder.get_updates_request(InboxRequest(polling, store, clock))
     application = builder.build()
     assert isinstance(application, InboxApplication)
-    application.store = store
+    application.store, application.deferred = store, set()
     logic = Logic(index, store, clock, HTML, settings.tzinfo)
     schedule = Schedule(logic.reminders.catalogue, store.reminders, settings.tzinfo)
     reminders = ReminderService(schedule, clock, logic.reminders.compose, TelegramSender(application.bot),

@@ -74,6 +74,8 @@ class RetryingRateLimiter(AIORateLimiter):
             wait = self._resume_at.get(key, 0.0) - loop.time()
             if wait > 0:  # this chat was told to wait: only its own sends wait
                 await asyncio.sleep(wait)
+            elif key in self._resume_at:
+                del self._resume_at[key]  # its wait is over: forget it
             try:
                 # AIORateLimiter's pacing (overall, per group, paid broadcasts), without its global pause
                 return await self._run_request(  # type: ignore[no-any-return]
@@ -109,6 +111,7 @@ class ChatBudget:
         self.dropped = 0  # updates dropped since start (a figure for logs and metrics)
         self._seen: dict[Hashable, deque[float]] = {}
         self._noticed: dict[Hashable, float] = {}
+        self._swept = 0.0
 
     def check(self, chat: Hashable) -> str:
         """"ok" to handle the update, "notice" to tell the chat to slow down (once), "drop" to ignore it."""
@@ -116,7 +119,8 @@ class ChatBudget:
         seen = self._seen.setdefault(chat, deque())
         while seen and now - seen[0] >= self.WINDOW:
             seen.popleft()
-        if len(self._seen) > 10_000:  # forget quiet chats now and then
+        if len(self._seen) > 10_000 and now - self._swept >= self.WINDOW:  # forget quiet chats, once a minute
+            self._swept = now
             for quiet in [c for c, q in self._seen.items() if not q or now - q[-1] >= self.WINDOW]:
                 self._seen.pop(quiet, None)
                 self._noticed.pop(quiet, None)

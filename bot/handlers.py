@@ -36,7 +36,7 @@ from . import render
 from .commands import COMMANDS, addressee, command_for_me
 from .config import Settings
 from .flood import ChatBudget
-from .inbox import replay
+from .inbox import InboxApplication, replay
 from .logic import Keyboard, Logic, Origin, Reply
 from .logs import Throttle, redact
 from .reminders import ReminderService, schedule_jobs
@@ -98,21 +98,27 @@ async def reply_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, repl
     """Send a reply. In a group it is queued and the handler returns at once: Telegram allows a group
     20 messages a minute, and a handler waiting for that pacing would hold an update slot other chats
     need. A queued reply that fails goes to the error handler; at shut-down the ones not yet sent are
-    dropped (see cancel_queued)."""
+    dropped (see cancel_queued), and their updates, not done, are handled again at the next start."""
     message = update.effective_message
     chat = update.effective_chat
     if chat is None or chat.type == chat.PRIVATE:
         await send_reply(message, reply, quote=quote)
         return
     found = services(context)
+    app = context.application
+    inbox = app if isinstance(app, InboxApplication) else None
+    if inbox is not None:
+        inbox.defer(update.update_id)
 
     async def send() -> None:
         try:
             await send_reply(message, reply, quote=quote)
         except asyncio.CancelledError:
-            raise
+            raise  # shut-down: the update stays in the inbox and is handled again at the next start
         except Exception as exc:  # reported as any handler's error would be
-            await context.application.process_error(update, exc)
+            await app.process_error(update, exc)
+        if inbox is not None:
+            inbox.finish(update.update_id)
 
     task = asyncio.create_task(send())
     found.queued.add(task)
@@ -226,10 +232,8 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message in a private chat is a question."""
-    if not await within_budget(update, context):
-        return
     message = update.effective_message
-    if _sent_via_this_bot(message, context.bot.id):
+    if _sent_via_this_bot(message, context.bot.id) or not await within_budget(update, context):
         return
     reply = services(context).logic.ask(origin(update), clean_text(message.text))
     await send_reply(message, reply, quote=True if update.edited_message else None)
@@ -334,8 +338,10 @@ def describe_update(update: object, hash_id: Callable[[int], str]) -> str:
 def error_kind(error: BaseException) -> tuple[str, str]:
     """What makes two errors the same for reporting: the exception type and where it was raised."""
     frames = traceback.extract_tb(error.__traceback__)
-    at = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-    return type(error).__name__, at
+    ours = [f for f in frames if any(f"{sep}{pkg}{sep}" in f.filename for pkg in ("bot", "index", "corpus")
+                                     for sep in ("/", "\\"))]
+    frame = (ours or frames)[-1] if frames else None
+    return type(error).__name__, f"{frame.filename}:{frame.lineno}" if frame else ""
 
 
 async def _tell_user(update: Update) -> None:

@@ -79,6 +79,25 @@ class InboxApplication(Application):  # type: ignore[type-arg]
     """An Application that handles each stored update once: claimed before, done after."""
 
     store: Store | None = None  # set by build_application
+    deferred: set[int]  # updates whose reply was queued: done when it has been sent
+
+    def defer(self, update_id: int) -> None:
+        """The update's reply is queued: it is done when `finish` is called, not when its handler ends
+        (a crash or a shut-down before the send leaves it to be handled again)."""
+        self.deferred.add(update_id)
+
+    def finish(self, update_id: int) -> None:
+        """A deferred update's reply went out: it is done."""
+        self.deferred.discard(update_id)
+        self._done(update_id)
+
+    def _done(self, update_id: int) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.inbox_done(update_id)
+        except sqlite3.Error as exc:
+            _failed("mark an update done", exc)
 
     async def process_update(self, update: object) -> None:
         """Handle the update unless it is being or has been handled already."""
@@ -95,10 +114,8 @@ class InboxApplication(Application):  # type: ignore[type-arg]
         try:
             await super().process_update(update)
         finally:
-            try:
-                store.inbox_done(update_id)
-            except sqlite3.Error as exc:
-                _failed("mark an update done", exc)
+            if update_id not in self.deferred:
+                self._done(update_id)
 
 
 async def replay(application: Application, store: Store) -> int:  # type: ignore[type-arg]
@@ -109,7 +126,13 @@ async def replay(application: Application, store: Store) -> int:  # type: ignore
         _failed("read the inbox", exc)
         return 0
     for body in pending:
-        await application.update_queue.put(Update.de_json(body, application.bot))
+        try:
+            update = Update.de_json(body, application.bot)
+        except (KeyError, TypeError, ValueError) as exc:  # a damaged row must not stop every start
+            log.error("inbox: update %s cannot be read back (%s); skipped", body.get("update_id"), exc)
+            store.inbox_done(int(body.get("update_id", -1)))
+            continue
+        await application.update_queue.put(update)
     if pending:
         log.info("inbox: %d updates fetched before the last stop are handled now", len(pending))
     return len(pending)

@@ -22,6 +22,7 @@ import logging
 import os
 import secrets
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -179,6 +180,7 @@ class Store:
             store = cls(db, None)
             db["meta"].upsert({"key": "opened_at", "value": _iso(datetime.now(timezone.utc))}, pk="key")  # a test write
             store._key = _secret_key(secret) if secret else _key_file(path, db)
+            _erase_legacy_salt(db)  # moved to the key file, or superseded by PLAN_BOT_SECRET
             return store
         except sqlite3.Error as exc:
             if db is not None:
@@ -343,25 +345,47 @@ def _secret_key(secret: str) -> bytes:
 
 def _key_file(path: Path, db: sqlite_utils.Database) -> bytes:
     """The key kept in `<database>.key` (0600): read it; or move a salt an older database held into it;
-    or create one (with a warning: set PLAN_BOT_SECRET to keep it with the other secrets). A salt left
-    in the database is deleted, overwriting its bytes (secure_delete)."""
+    or create one (with a warning: set PLAN_BOT_SECRET to keep it with the other secrets). The file is
+    written whole before it appears (a crash or a second process never sees half a key), and a key
+    file that is not 64 hex digits is refused rather than trusted."""
     key_path = path.with_name(path.name + ".key")
-    legacy = db["meta"].get(LEGACY_SALT)["value"] if _has_legacy_salt(db) else None
-    if key_path.exists():
-        key = bytes.fromhex(key_path.read_text(encoding="ascii").strip())
-    else:
+    if not key_path.exists():
+        legacy = db["meta"].get(LEGACY_SALT)["value"] if _has_legacy_salt(db) else None
         key = bytes.fromhex(legacy) if legacy else secrets.token_bytes(32)
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(key.hex() + "\n")
-        if not legacy:
-            log.warning("PLAN_BOT_SECRET is not set: created the id-hashing key %s (keep it with the database)",
-                        key_path)
-    if legacy is not None:
+        fd, tmp = tempfile.mkstemp(dir=key_path.parent, prefix=f".{key_path.name}-")  # created 0600
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(key.hex() + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, key_path)  # appears complete, and never replaces a key another process made
+                if not legacy:
+                    log.warning("PLAN_BOT_SECRET is not set: created the id-hashing key %s (keep it with the "
+                                "database)", key_path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    if key_path.stat().st_mode & 0o077:
+        key_path.chmod(0o600)
+    text = key_path.read_text(encoding="ascii", errors="replace").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise StoreError(f"PLAN_BOT_DB={path}: the key file {key_path} is damaged (expected 64 hex digits); "
+                         "restore it, or set PLAN_BOT_SECRET")
+    return key
+
+
+def _erase_legacy_salt(db: sqlite_utils.Database) -> None:
+    """Delete a salt an older database kept beside the real chat ids, overwriting its bytes."""
+    if _has_legacy_salt(db):
         db.execute("PRAGMA secure_delete=ON")
         with db.conn:
             db.execute("DELETE FROM meta WHERE key = ?", [LEGACY_SALT])
-    return key
 
 
 def _has_legacy_salt(db: sqlite_utils.Database) -> bool:

@@ -74,3 +74,10 @@ async def test_a_busy_group_waiting_for_its_pacing_holds_up_no_one_and_shut_down
     assert services.queued  # group replies still waiting for their turn …
     dropped = await cancel_queued(services)
     assert dropped > 0 and not services.queued  # … are dropped at shut-down, not waited for
+
+
+async def test_a_chats_flood_wait_is_forgotten_once_it_is_over(bot, fake):
+    fake.fail_next("sendMessage", retry_after=1, chat_id=ALICE)
+    await bot.say(ALICE, "学前教育")
+    await bot.say(ALICE, "近视")
+    assert bot.app.bot.rate_limiter._resume_at == {}

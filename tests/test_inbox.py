@@ -55,3 +55,22 @@ async def test_the_same_update_delivered_twice_is_answered_once(bot, fake, store
     for _ in range(2):
         await bot.app.process_update(Update.de_json(body, bot.app.bot))
     assert len([c for c in fake.calls[since:] if c.method == "sendMessage"]) == 1
+
+
+async def test_a_group_reply_still_queued_at_shut_down_leaves_its_update_to_be_handled_again(bot, fake, store):  # type: ignore[no-untyped-def]
+    from bot.handlers import cancel_queued
+
+    group = fake.group_chat(-7001)
+    for n in range(25):  # more than Telegram's 20 a minute for a group: the last replies wait
+        fake.message(group, "/item 15")
+    bodies = fake.take_updates()
+    store.inbox_add(bodies, T0)
+    for body in bodies:
+        await bot.app.process_update(Update.de_json(body, bot.app.bot))
+    services = bot.app.bot_data["services"]
+    waiting = len([t for t in services.queued if not t.done()])
+    await cancel_queued(services)
+    left = [u["update_id"] for u in store.inbox_pending()]
+    assert waiting >= 1 and len(left) == waiting  # not sent, so not done: the next start handles them
+    sent = [c for c in fake.calls if c.method == "sendMessage" and int(c.params["chat_id"]) == -7001]
+    assert len(sent) + len(left) >= 21  # 20 answers and a notice: each either sent or still owed

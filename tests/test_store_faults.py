@@ -170,3 +170,25 @@ def test_old_questions_are_pruned_but_their_daily_counts_are_kept(store) -> None
     assert store.questions_per_day() == before  # the counts per day survive the rows
     assert store.prune_questions(now - timedelta(days=180)) == 0
     assert store.questions_per_day() == before  # pruning twice counts nothing twice
+
+
+def test_an_older_databases_salt_is_erased_when_a_secret_keys_the_hashes(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    old = Store.open(path)
+    old.db["meta"].insert({"key": LEGACY_SALT, "value": "cd" * 32})
+    old.close()
+    store = Store.open(path, secret="from-the-environment")
+    assert not list(store.db.query("select * from meta where key = ?", [LEGACY_SALT]))
+    store.close()
+
+
+def test_a_damaged_key_file_is_refused_and_a_readable_one_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    Store.open(path).close()
+    key = tmp_path / "bot.sqlite3.key"
+    key.chmod(0o644)
+    Store.open(path).close()
+    assert mode(key) == 0o600
+    key.write_text("")  # a crash while it was written, in an older version
+    with pytest.raises(StoreError, match="key file .* is damaged"):
+        Store.open(path)
