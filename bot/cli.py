@@ -258,6 +258,24 @@ def cmd_run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return run(settings)
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Serve the web page and, with a token, the bot (webhook with PLAN_BOT_WEBHOOK_URL, else polling)."""
+    from dataclasses import replace
+
+    from .config import ConfigError, Settings, listen_address
+
+    try:
+        settings = Settings.from_env()
+        if args.listen:
+            settings = replace(settings, listen=listen_address(args.listen))
+    except ConfigError as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from .serve import serve
+
+    return serve(settings)
+
+
 def cmd_chat(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """The offline console: the bot's commands and answers as plain text, no token or network."""
     return _console(args.db, out or sys.stdout)
@@ -279,7 +297,7 @@ def _console(db: str | None, out: TextIO) -> int:
         return EXIT_USAGE
     store = Store.open(db or MEMORY)
     try:
-        logic = Logic(_index(), store, lambda: datetime.now(timezone.utc), TEXT, tz)
+        logic = Logic(_index(), store, lambda: datetime.now(timezone.utc), TEXT, tz, channel="console")
         return run_console(logic, sys.stdin, out, interactive=sys.stdin.isatty())
     except KeyboardInterrupt:
         return 0
@@ -332,6 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the Telegram bot (long polling; settings from the environment / .env)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("serve", help="the web page (and the bot: webhook or polling) in one server; /healthz, /metrics")
+    p.add_argument("--listen", metavar="HOST:PORT", help="address to listen on (default PLAN_BOT_LISTEN, else 127.0.0.1:8080)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("chat", help="try the bot offline in this terminal (same commands and answers)")
     p.add_argument("--db", help="SQLite file for the question log (default: in memory, forgotten on exit)")

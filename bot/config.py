@@ -21,6 +21,8 @@ DEFAULT_REMINDER_RATE = 25.0
 MAX_REMINDER_RATE = 1000.0  # paid broadcasts allow up to 1000 messages/s
 DEFAULT_LOG_DAYS = 180
 DEFAULT_CHAT_RATE = 20
+DEFAULT_LISTEN = "127.0.0.1:8080"
+DEFAULT_WEB_RATE = 30
 
 
 class ConfigError(ValueError):
@@ -41,6 +43,11 @@ class Settings:
     secret: str | None = field(default=None, repr=False)  # keys the chat-id hashes (else a key file)
     log_days: int = DEFAULT_LOG_DAYS  # days the question log keeps each question
     chat_rate: int = DEFAULT_CHAT_RATE  # updates one chat may send per minute (0: no limit)
+    listen: str = DEFAULT_LISTEN  # host:port of `plan-bot serve`
+    webhook_url: str | None = None  # public base URL: Telegram posts updates to it + "/telegram"
+    webhook_secret: str | None = field(default=None, repr=False)  # X-Telegram-Bot-Api-Secret-Token
+    web_rate: int = DEFAULT_WEB_RATE  # web questions per client per minute (0: no limit)
+    trusted_proxies: tuple[str, ...] = ()  # whose X-Forwarded-For names the client
 
     @property
     def tzinfo(self) -> ZoneInfo:
@@ -68,6 +75,11 @@ class Settings:
             secret=get("PLAN_BOT_SECRET") or None,
             log_days=_days(get("PLAN_BOT_LOG_DAYS")),
             chat_rate=_chat_rate(get("PLAN_BOT_CHAT_RATE")),
+            listen=listen_address(get("PLAN_BOT_LISTEN") or DEFAULT_LISTEN, "PLAN_BOT_LISTEN"),
+            webhook_url=_webhook_url(get("PLAN_BOT_WEBHOOK_URL")),
+            webhook_secret=_webhook_secret(get("PLAN_BOT_WEBHOOK_SECRET")),
+            web_rate=_count(get("PLAN_BOT_WEB_RATE"), DEFAULT_WEB_RATE, "PLAN_BOT_WEB_RATE", "questions per client a minute"),
+            trusted_proxies=_proxies(get("PLAN_BOT_TRUSTED_PROXIES")),
         )
 
 
@@ -127,3 +139,51 @@ def _chat_rate(raw: str) -> int:
         raise ConfigError(f"PLAN_BOT_CHAT_RATE={raw!r}: questions and commands one chat may send per minute "
                           "(a whole number; 0 for no limit)")
     return int(raw)
+
+
+def _count(raw: str, default: int, name: str, what: str) -> int:
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > 100_000:
+        raise ConfigError(f"{name}={raw!r}: {what} (a whole number; 0 for no limit)")
+    return int(raw)
+
+
+def listen_address(raw: str, name: str = "--listen") -> str:
+    """HOST:PORT checked (`127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:80`)."""
+    host, sep, port = raw.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{name}={raw!r}: use HOST:PORT, e.g. 127.0.0.1:8080")
+    return f"{host}:{int(port)}"
+
+
+def _webhook_url(raw: str) -> str | None:
+    if not raw:
+        return None
+    if not raw.startswith(("https://", "http://")) or " " in raw:
+        raise ConfigError(f"PLAN_BOT_WEBHOOK_URL={raw!r}: the public base URL, e.g. https://bot.example.org")
+    return raw.rstrip("/")
+
+
+def _webhook_secret(raw: str) -> str | None:
+    import re
+
+    if raw and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
+        raise ConfigError("PLAN_BOT_WEBHOOK_SECRET: 1–256 characters of A–Z, a–z, 0–9, _ and - (Telegram's rule)")
+    return raw or None
+
+
+def _proxies(raw: str) -> tuple[str, ...]:
+    import ipaddress
+
+    out = []
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"PLAN_BOT_TRUSTED_PROXIES: {part!r} is not an address or network") from exc
+        out.append(part)
+    return tuple(out)

@@ -22,6 +22,8 @@ import httpx
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
+from .metrics import TELEGRAM_ERRORS
+
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_RETRIES = 3
@@ -83,6 +85,7 @@ class RetryingRateLimiter(AIORateLimiter):
                     allow_paid_broadcast=data.get("allow_paid_broadcast", False),
                     callback=callback, args=args, kwargs=kwargs)
             except RetryAfter as exc:
+                TELEGRAM_ERRORS.labels(kind="RetryAfter").inc()
                 floods += 1
                 if floods > (rate_limit_args or self.retry_after_retries):
                     raise
@@ -90,6 +93,7 @@ class RetryingRateLimiter(AIORateLimiter):
                 self._resume_at[key] = max(self._resume_at.get(key, 0.0), loop.time() + float(delay) + 0.1)
                 log.info("flood wait of %.1f s for %s (other chats go on)", float(delay), endpoint)
             except NetworkError as exc:
+                TELEGRAM_ERRORS.labels(kind=type(exc).__name__).inc()
                 if network == self.network_retries or not safe_to_retry(endpoint, exc):
                     raise
                 delay = self.backoff * 2**network
@@ -112,6 +116,13 @@ class ChatBudget:
         self._seen: dict[Hashable, deque[float]] = {}
         self._noticed: dict[Hashable, float] = {}
         self._swept = 0.0
+
+    def retry_after(self, chat: Hashable) -> int:
+        """Whole seconds until `chat` may send again (its oldest update of the minute leaves the window)."""
+        seen = self._seen.get(chat)
+        if not seen:
+            return 0
+        return max(1, int(self.WINDOW - (self.clock() - seen[0])) + 1)
 
     def check(self, chat: Hashable) -> str:
         """"ok" to handle the update, "notice" to tell the chat to slow down (once), "drop" to ignore it."""

@@ -39,7 +39,9 @@ from .flood import ChatBudget
 from .inbox import InboxApplication, replay
 from .logic import Keyboard, Logic, Origin, Reply
 from .logs import Throttle, redact
+from .metrics import DROPPED
 from .reminders import ReminderService, schedule_jobs
+from .render import clean_text
 from .replies import Document
 
 log = logging.getLogger(__name__)
@@ -146,15 +148,6 @@ def command_name(text: str) -> str:
     return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def clean_text(text: str | None) -> str:
-    """Text as the rest of the bot sees it: a lone surrogate (half an emoji, from a cut or a broken
-    client) becomes U+FFFD, so the log, the database and the error handler can all encode it."""
-    return _LONE_SURROGATE.sub("\ufffd", text or "")
-
-
 def addressed_question(message: Message, bot_username: str, bot_id: int) -> str | None:
     """In a group: the question if the message mentions the bot or replies to it, else None."""
     text = clean_text(message.text)
@@ -187,6 +180,7 @@ async def within_budget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> b
     verdict = found.budget.check(who)
     if verdict == "ok":
         return True
+    DROPPED.inc()
     if verdict == "notice":
         log.info("%s is over its budget of %d a minute: dropping the rest of this minute (%d dropped in all)",
                  describe_update(update, found.logic.store.hash_id), found.budget.per_minute, found.budget.dropped)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Callable, TypeVar
@@ -21,6 +22,7 @@ from . import render
 from .commands import COMMAND_NAMES, COMMANDS
 from .config import DEFAULT_TZ
 from .logs import Throttle
+from .metrics import counted_answer
 from .reminder_logic import ReminderCommands
 from .render import HTML, Style
 from .replies import (  # noqa: F401 — re-exported: the reply objects are part of this module's API
@@ -76,8 +78,9 @@ class Logic:
     """The bot's replies for one index and store, rendered in one style."""
 
     def __init__(self, index: Index, store: Store, clock: Clock, style: Style = HTML,
-                 tz: tzinfo = ZoneInfo(DEFAULT_TZ)) -> None:
+                 tz: tzinfo = ZoneInfo(DEFAULT_TZ), channel: str = "telegram") -> None:
         self.index = index
+        self.channel = channel  # for the questions metric: telegram or console
         self.store = store
         self.clock = clock
         self.style = style
@@ -151,7 +154,9 @@ class Logic:
         item = self._referenced_item(question)
         if item is not None:
             return self.item_card(item)
+        started = time.perf_counter()
         answer = self.index.search(question, k=PER_PAGE * MAX_PAGES)
+        counted_answer(self.channel, answer.answered, time.perf_counter() - started)
         plan = self._plan_of(answer)
         logged = self._best_effort("log the question", lambda: self.store.log_question(
             origin.chat_id, question, [h.item.number for h in answer.hits], answer.answered, plan.id, self.clock()))

@@ -45,6 +45,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.warnings import PTBDeprecationWarning
 
 from .flood import safe_to_retry
+from .metrics import REMINDERS
 from .reminder_store import FAILED, RETRY, SENT, UNCONFIRMED, ReminderStore
 from .replies import Clock, Reply
 from .schedule import Due, Schedule, digest_groups
@@ -337,6 +338,8 @@ class ReminderService:
         logs happen once, for its first row)."""
         now = self.clock()
         chat, key = due.chat_id, due.key
+        if not quiet:  # a digest is one message however many rows it finishes
+            REMINDERS.labels(outcome="sent" if result.outcome == OK else "failed").inc()
         if result.outcome == BLOCKED and quiet:
             self.book.finish(chat, key, FAILED, now, error=result.error)
             report.blocked += 1

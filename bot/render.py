@@ -371,3 +371,12 @@ def other_bot_text(line: str, me: str, style: Style) -> str:
     name = head[1:].split("@", 1)[0]
     again = f"/{name} {rest[0] if rest else ''}".rstrip()
     return style.esc(f"{head} 是发给 @{addressee(line)} 的命令，不是发给我（@{me}）的，没有执行。要我执行，请发送 {again}")
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str | None) -> str:
+    """Text as the rest of the bot sees it: a lone surrogate (half an emoji, from a cut or a broken
+    client) becomes U+FFFD, so the log, the database and the error handler can all encode it."""
+    return _LONE_SURROGATE.sub("\ufffd", text or "")

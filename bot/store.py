@@ -216,6 +216,22 @@ class Store:
             raise StoreError("a read-only store hashes no ids")
         return hmac.new(self._key, str(telegram_id).encode(), hashlib.sha256).hexdigest()[:HASH_CHARS]
 
+    def token(self, purpose: str, text: str) -> str:
+        """A keyed MAC of `text` for one purpose (the web page's vote forms carry one)."""
+        if self._key is None:
+            raise StoreError("a read-only store signs nothing")
+        return hmac.new(self._key, f"{purpose}|{text}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def setting(self, key: str, make: Callable[[], str]) -> str:
+        """A value kept in the meta table, made and stored the first time it is asked for."""
+        row = list(self.db.query("select value from meta where key = ?", [key]))
+        if row:
+            return str(row[0]["value"])
+        value = make()
+        with self.db.conn:
+            self.db.conn.execute("insert or ignore into meta (key, value) values (?, ?)", [key, value])
+        return str(next(iter(self.db.query("select value from meta where key = ?", [key])))["value"])
+
     def migrations(self) -> list[str]:
         """Names of the applied migrations, in order."""
         return [r["name"] for r in self.db.query("select name from migrations order by rowid")]

@@ -203,6 +203,7 @@ class FakeTelegram:
                     "supports_inline_queries": True, "can_connect_to_business": False, "has_main_web_app": False}
         self._cond = threading.Condition()
         self._updates: list[dict[str, Any]] = []
+        self.webhook: dict[str, Any] = {}  # the last setWebhook's parameters
         self._update_ids = itertools.count(1)
         self._ids = itertools.count(1)
         self._chats: dict[int, dict[str, Any]] = {}
@@ -252,8 +253,17 @@ class FakeTelegram:
         return True
 
     def api_getwebhookinfo(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
-        """getWebhookInfo: no webhook."""
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+        """getWebhookInfo: the webhook set (or none)."""
+        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self._updates)}
+
+    def api_setwebhook(self, params: dict[str, Any], call: Call) -> bool:
+        """setWebhook: remembered (the test posts the updates itself, as Telegram would)."""
+        if not str(params.get("url", "")).startswith(("https://", "http://")):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        with self._cond:
+            self.webhook = dict(params)
+        return True
 
     def api_getupdates(self, params: dict[str, Any], call: Call) -> list[dict[str, Any]]:
         """getUpdates: confirm below `offset`, then wait up to `timeout` s for updates (long polling)."""

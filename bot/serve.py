@@ -1,0 +1,129 @@
+"""`plan-bot serve`: the web page and the Telegram bot in one process and one event loop.
+
+uvicorn serves the Starlette app (bot/web/) while python-telegram-bot's Application runs beside it, as
+in PTB's custom-webhook example:
+- with a token and PLAN_BOT_WEBHOOK_URL, Telegram posts updates to /telegram (setWebhook with a secret
+  token at start-up; each update is stored in the inbox before Telegram hears 200); no polling;
+- with a token and no webhook URL, the bot polls in the same loop;
+- without a token, the web pages alone.
+uvicorn catches SIGTERM/SIGINT; the bot then stops as under `plan-bot run` (queued replies dropped and
+owed to the next start, reminder sends in flight finished and recorded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import uvicorn
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+
+from index import Index
+
+from .app import ALLOWED_UPDATES, EXIT_FAILED, build_application
+from .config import Settings
+from .logic import Clock
+from .logs import configure_logging
+from .store import Store, StoreError
+from .web import WebServices, create_app
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram"
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server without its own signal handling: uvicorn re-raises a caught SIGTERM once it has
+    shut down, which would kill the process before the bot stops; `_serve` handles the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Leave signals to the caller."""
+        yield
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(timezone.utc)
+
+
+def serve(settings: Settings, *, clock: Clock = utc_now, index: Index | None = None) -> int:
+    """Run the web server (and the bot, if there is a token) until SIGTERM; the exit code."""
+    configure_logging(settings.log_level, settings.token)
+    try:
+        store = Store.open(settings.db_path, settings.secret)
+    except StoreError as exc:
+        log.error("plan-bot cannot start: %s", exc)
+        return EXIT_FAILED
+    try:
+        return asyncio.run(_serve(settings, store, index or Index.build(), clock))
+    finally:
+        store.close()
+
+
+async def _serve(settings: Settings, store: Store, index: Index, clock: Clock) -> int:
+    application = build_application(settings, index, store, clock) if settings.token else None
+    webhook = application is not None and settings.webhook_url is not None
+    secret = ""
+    if webhook:
+        secret = settings.webhook_secret or store.setting("webhook_secret", lambda: secrets.token_urlsafe(32))
+
+    async def accept(body: dict) -> None:
+        """A webhook update: into the inbox first, then to the bot."""
+        assert application is not None
+        store.inbox_add([body], clock())
+        await application.update_queue.put(Update.de_json(body, application.bot))
+
+    web = WebServices(index, store, clock, settings.web_rate, settings.trusted_proxies,
+                      on_update=accept if webhook else None, webhook_secret=secret, ready=False)
+    host, _, port = settings.listen.rpartition(":")
+    server = Server(uvicorn.Config(create_app(web), host=host.strip("[]"), port=int(port), log_level="warning",
+                                           access_log=False, timeout_graceful_shutdown=3, lifespan="off"))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    mode = "webhook" if webhook else "polling" if application is not None else "web pages only"
+    if application is None:
+        web.ready = True
+        log.info("plan-bot serve on http://%s (%s; no %s)", settings.listen, mode, "TELEGRAM_BOT_TOKEN")
+        await server.serve()
+        return 0
+    try:
+        await application.initialize()
+        if application.post_init:
+            await application.post_init(application)
+        if webhook:
+            await application.bot.set_webhook(f"{settings.webhook_url}{WEBHOOK_PATH}", secret_token=secret,
+                                              allowed_updates=ALLOWED_UPDATES)
+        else:
+            assert application.updater is not None
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await application.start()
+    except InvalidToken:
+        log.error("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather (in .env or the environment)")
+        return EXIT_FAILED
+    except TelegramError as exc:
+        log.error("plan-bot could not start: %s: %s", type(exc).__name__, exc)
+        return EXIT_FAILED
+    web.ready = True
+    log.info("plan-bot serve on http://%s (%s): %d items, search by %s", settings.listen, mode, len(index.items),
+             "words and meaning" if index.encoder is not None else "words only")
+    try:
+        await server.serve()
+    finally:
+        web.ready = False
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        if application.post_stop:
+            await application.post_stop(application)
+        await application.shutdown()
+        log.info("plan-bot stopped")
+    return 0
