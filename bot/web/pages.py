@@ -138,8 +138,8 @@ def vote_form(question_id: int, token: str) -> str:
     return (f'<form class="votes" method="post" action="/vote"><span class="note">这个回答有帮助吗？</span>'
             f'<input type="hidden" name="question" value="{question_id}">'
             f'<input type="hidden" name="token" value="{esc(token)}">'
-            f'<button type="submit" name="vote" value="1">👍</button>'
-            f'<button type="submit" name="vote" value="-1">👎</button></form>')
+            f'<button type="submit" name="vote" value="1">👍 有帮助</button>'
+            f'<button type="submit" name="vote" value="-1">👎 没帮上</button></form>')
 
 
 def voted(vote: int, q: str) -> str:
