@@ -212,3 +212,24 @@ async def test_the_webhook_takes_updates_only_with_the_secret(index, store) -> N
 async def test_without_a_webhook_the_telegram_route_does_not_exist(web) -> None:  # type: ignore[no-untyped-def]
     _, client = web
     assert (await client.post("/telegram", json={"update_id": 1})).status_code == 404
+
+
+def test_the_systemd_unit_passes_systemd_analyze_verify(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    unit = (Path(__file__).resolve().parent.parent / "deploy" / "plan-bot.service").read_text(encoding="utf-8")
+    home = tmp_path / "srv"
+    (home / ".venv" / "bin").mkdir(parents=True)
+    (home / ".venv" / "bin" / "plan-bot").write_text("#!/bin/sh\n")
+    (home / ".venv" / "bin" / "plan-bot").chmod(0o755)
+    (home / ".env").write_text("")
+    unit = unit.replace("/srv/plan-bot", str(home)).replace("User=plan-bot", "User=root").replace(
+        "Group=plan-bot", "Group=root")
+    (tmp_path / "plan-bot.service").write_text(unit)
+    done = subprocess.run([analyze, "verify", str(tmp_path / "plan-bot.service")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
