@@ -34,7 +34,7 @@ def _print_json(obj: object, out: TextIO) -> None:
 
 def _ask_one(ix, question: str, k: int, as_json: bool, out: TextIO) -> int:  # type: ignore[no-untyped-def]
     """Answer one question as text or one JSON line; exit code 2 for a question with nothing to search."""
-    from .render import TEXT, answer_json, answer_page_text
+    from bot.render import TEXT, answer_json, answer_page_text
 
     if not question.strip():
         return _not_a_question(question, "empty question", "问题是空的", as_json, out)
@@ -78,9 +78,8 @@ def cmd_ask(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 def cmd_item(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Print one item by reference (15, 十五, 第15条)."""
+    from bot.render import TEXT, item_json, item_text
     from index import RefError
-
-    from .render import TEXT, item_json, item_text
 
     ix = _index()
     try:
@@ -97,9 +96,8 @@ def cmd_item(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 def cmd_sections(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Print the table of contents, or one section's items."""
+    from bot.render import TEXT, section_text, sections_json, sections_text
     from index import RefError
-
-    from .render import TEXT, section_text, sections_json, sections_text
 
     ix = _index()
     try:
@@ -186,7 +184,7 @@ def cmd_reminders(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     rows with the same `message` number go out together as one digest."""
     from datetime import datetime
 
-    from .config import ConfigError, Settings
+    from bot.config import ConfigError, Settings
 
     try:
         settings = Settings.from_env()
@@ -201,8 +199,8 @@ def cmd_reminders(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return EXIT_USAGE
     if at.tzinfo is None:
         at = at.replace(tzinfo=settings.tzinfo)
-    from .schedule import Catalogue, Schedule, digest_groups, due_json
-    from .store import Store, StoreError
+    from bot.reminders.schedule import Catalogue, Schedule, digest_groups, due_json
+    from bot.store import Store, StoreError
 
     try:
         store = Store.open_readonly(settings.db_path)
@@ -240,7 +238,7 @@ Without a token, `plan-bot chat` runs the same bot offline in this terminal (no 
 
 def cmd_run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run the Telegram bot (long polling); without a token, explain and offer the offline console."""
-    from .config import ConfigError, Settings
+    from bot.config import ConfigError, Settings
 
     try:
         settings = Settings.from_env()
@@ -253,7 +251,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             return EXIT_USAGE
         print("\nStarting the offline console now (Ctrl-D or /quit to leave).\n", file=sys.stderr)
         return _console(None, out or sys.stdout)
-    from .app import run
+    from bot.telegram.app import run
 
     return run(settings)
 
@@ -262,7 +260,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Serve the web page and, with a token, the bot (webhook with PLAN_BOT_WEBHOOK_URL, else polling)."""
     from dataclasses import replace
 
-    from .config import ConfigError, Settings, listen_address
+    from bot.config import ConfigError, Settings, listen_address
 
     try:
         settings = Settings.from_env()
@@ -271,7 +269,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except ConfigError as exc:
         print(f"plan-bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from .serve import serve
+    from bot.telegram.serve import serve
 
     return serve(settings)
 
@@ -284,11 +282,11 @@ def cmd_chat(args: argparse.Namespace, out: TextIO | None = None) -> int:
 def _console(db: str | None, out: TextIO) -> int:
     from datetime import datetime, timezone
 
-    from .config import ConfigError, Settings
-    from .console import run_console
-    from .logic import Logic
-    from .render import TEXT
-    from .store import MEMORY, Store
+    from bot.config import ConfigError, Settings
+    from bot.console import run_console
+    from bot.logic import Logic
+    from bot.render import TEXT
+    from bot.store import MEMORY, Store
 
     try:
         tz = Settings.from_env().tzinfo

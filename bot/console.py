@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from . import render
-from .commands import COMMAND_RE, command_for_me
-from .logic import Keyboard, Logic, Origin, Reply
+from bot import render
+from bot.commands import COMMAND_RE, command_for_me
+from bot.logic import Keyboard, Logic, Origin, Reply
 
 CONSOLE = Origin(chat_id=0, user_id=0)
 QUIT = {"/quit", "/exit", "退出"}

@@ -15,17 +15,14 @@ from datetime import tzinfo
 from typing import Callable, TypeVar
 from zoneinfo import ZoneInfo
 
-from corpus import Item, Plan, Section
-from index import Answer, Index, RefError
-
-from . import render
-from .commands import COMMAND_NAMES, COMMANDS
-from .config import DEFAULT_TZ
-from .logs import Throttle
-from .metrics import counted_answer
-from .reminder_logic import ReminderCommands
-from .render import HTML, Style
-from .replies import (  # noqa: F401 — re-exported: the reply objects are part of this module's API
+from bot import render
+from bot.commands import COMMAND_NAMES, COMMANDS
+from bot.config import DEFAULT_TZ
+from bot.logs import Throttle
+from bot.metrics import counted_answer
+from bot.reminders.logic import ReminderCommands
+from bot.render import HTML, Style
+from bot.replies import (  # noqa: F401 — re-exported: the reply objects are part of this module's API
     CALLBACK_LIMIT,
     CANCEL,
     ITEM,
@@ -44,7 +41,9 @@ from .replies import (  # noqa: F401 — re-exported: the reply objects are part
     button_data,
     parse_button_data,
 )
-from .store import LoggedQuestion, Store, UnknownQuestion
+from bot.store import LoggedQuestion, Store, UnknownQuestion
+from corpus import Item, Plan, Section
+from index import Answer, Index, RefError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -10,10 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from bot.commands import Command, addressee
 from corpus import GOAL, MEASURES, Item, Plan, Section, split_sentences
 from index import Answer, Hit, Match
-
-from .commands import Command, addressee
 
 TELEGRAM_LIMIT = 4096  # UTF-16 code units, as Telegram counts a message's length
 

@@ -30,8 +30,8 @@ from typing import Callable, Iterable
 
 import sqlite_utils
 
-from . import reminder_store
-from .reminder_store import ReminderStore
+from bot.reminders import store as reminder_store
+from bot.reminders.store import ReminderStore
 
 MEMORY = ":memory:"
 HASH_CHARS = 24

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram.ext import BaseRateLimiter  # noqa: E402
 
-from bot.app import run  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.telegram.app import run  # noqa: E402
 
 
 class NoRateLimiter(BaseRateLimiter):

@@ -142,8 +142,8 @@ class BotUnderTest:
 
 
 async def _running(fake: FakeTelegram, index: Index, store: Any, clock: Any, **settings: Any) -> AsyncIterator[BotUnderTest]:
-    from bot.app import build_application
     from bot.config import Settings
+    from bot.telegram.app import build_application
 
     app = build_application(replace(Settings(token=TOKEN), **settings), index, store, clock, request=fake_request(fake))
     async with app:

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from fake_telegram import parse_html
 
-from bot.reminder_logic import ReminderCommands
-from bot.reminders import OK, ReminderService, SendResult
+from bot.reminders.logic import ReminderCommands
+from bot.reminders.schedule import Schedule
+from bot.reminders.service import OK, ReminderService, SendResult
 from bot.render import HTML
 from bot.replies import Reply
-from bot.schedule import Schedule
 from corpus import Plan, PlanMeta, parse_plan
 from index import Index
 

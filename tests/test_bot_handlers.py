@@ -288,14 +288,14 @@ async def test_an_error_is_logged_without_the_text_the_user_told_and_admins_sent
         bot_with_admin, fake, caplog):
     logic = bot_with_admin.app.bot_data["services"].logic
     logic.index = BrokenIndex(logic.index)
-    with caplog.at_level(logging.ERROR, logger="bot.handlers"):
+    with caplog.at_level(logging.ERROR, logger="bot.telegram.handlers"):
         calls = await bot_with_admin.say(ALICE, "学前教育")
     assert only(calls).text == ERROR_TEXT
     report = only(calls, "sendDocument")
     assert report.chat_id == 999 and report.message["caption"] == "plan-bot 出错：RuntimeError"
     (name, body), = report.files.values()
     assert name.startswith("error-") and b"index exploded" in body and TOKEN.encode() not in body
-    (record,) = [r for r in caplog.records if r.name == "bot.handlers"]
+    (record,) = [r for r in caplog.records if r.name == "bot.telegram.handlers"]
     hashed = logic.store.hash_id(ALICE)
     shown = record.getMessage()
     assert "message" in shown and "private chat" in shown and hashed in shown and record.exc_info[1].args == ("index exploded",)
@@ -324,11 +324,11 @@ async def test_a_repeated_error_reaches_admins_once_an_hour_with_a_count(bot_wit
 ])
 async def test_polling_errors_are_one_warning_line_each_and_never_sent_to_admins(bot_with_admin, fake, caplog, error):
     since = fake.mark()
-    with caplog.at_level(logging.DEBUG, logger="bot.handlers"):
+    with caplog.at_level(logging.DEBUG, logger="bot.telegram.handlers"):
         for _ in range(3):
             await bot_with_admin.app.process_error(None, error)
     assert fake.calls[since:] == []
-    records = [r for r in caplog.records if r.name == "bot.handlers"]
+    records = [r for r in caplog.records if r.name == "bot.telegram.handlers"]
     assert [r.levelno for r in records] == [logging.WARNING] * 3
     assert all(r.exc_info is None and type(error).__name__ in r.getMessage() for r in records)
 
@@ -336,10 +336,10 @@ async def test_polling_errors_are_one_warning_line_each_and_never_sent_to_admins
 async def test_other_errors_without_an_update_are_logged_with_their_traceback_and_not_sent_to_admins(
         bot_with_admin, fake, caplog):
     since = fake.mark()
-    with caplog.at_level(logging.DEBUG, logger="bot.handlers"):
+    with caplog.at_level(logging.DEBUG, logger="bot.telegram.handlers"):
         await bot_with_admin.app.process_error(None, RuntimeError("background task exploded"))
     assert fake.calls[since:] == []
-    (record,) = [r for r in caplog.records if r.name == "bot.handlers"]
+    (record,) = [r for r in caplog.records if r.name == "bot.telegram.handlers"]
     assert record.levelno == logging.ERROR and record.exc_info[1].args == ("background task exploded",)
 
 
@@ -397,7 +397,7 @@ async def test_a_command_for_another_bot_in_a_private_chat_says_so(bot):
 async def test_the_daily_job_prunes_questions_older_than_the_log_days(bot, store):
     from datetime import timedelta
 
-    from bot.handlers import PRUNE_JOB
+    from bot.telegram.handlers import PRUNE_JOB
 
     logic = bot.app.bot_data["services"].logic
     store.log_question(ALICE, "很久以前", [11], True, "p", logic.clock() - timedelta(days=181))

@@ -12,7 +12,7 @@ from conftest import LATE
 from fake_telegram import no_errors, only
 from icalendar import Calendar
 
-from bot.reminder_store import ALL, ITEM, SECTION
+from bot.reminders.store import ALL, ITEM, SECTION
 
 ALICE = 1001
 BOB = 1002

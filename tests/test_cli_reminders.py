@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timezone
 import pytest
 
 import bot.cli as cli
-from bot.reminder_store import ALL, ITEM
+from bot.reminders.store import ALL, ITEM
 from bot.store import Store
 
 PLAN = "nmg-edu-2021"

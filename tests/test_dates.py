@@ -6,7 +6,7 @@ from datetime import date, time
 
 import pytest
 
-from bot.dates import DateError, days_until, parse_date, parse_time, parse_when, weekday
+from bot.reminders.dates import DateError, days_until, parse_date, parse_time, parse_when, weekday
 
 TODAY = date(2026, 11, 24)
 

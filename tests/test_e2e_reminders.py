@@ -15,7 +15,7 @@ import pytest
 from conftest import BotProcess
 from icalendar import Calendar
 
-from bot.reminder_store import ITEM
+from bot.reminders.store import ITEM
 from bot.store import Store
 
 CLOCK_BOT = str(Path(__file__).with_name("clock_bot.py"))

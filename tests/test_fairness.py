@@ -9,7 +9,7 @@ import time
 from fake_telegram import no_errors
 from telegram import Update
 
-from bot.flood import ChatBudget
+from bot.limits import ChatBudget
 
 ALICE, BOB = 1001, 1002
 
@@ -59,7 +59,7 @@ async def test_a_flood_wait_for_one_chat_does_not_delay_another(bot, fake):
 
 
 async def test_a_busy_group_waiting_for_its_pacing_holds_up_no_one_and_shut_down_drops_its_queue(bot, fake):
-    from bot.handlers import cancel_queued
+    from bot.telegram.handlers import cancel_queued
 
     group = fake.group_chat(-5002)
     for n in range(25):  # 20 answers and a slow-down notice: Telegram paces a group to 20 messages a minute

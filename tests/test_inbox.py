@@ -58,7 +58,7 @@ async def test_the_same_update_delivered_twice_is_answered_once(bot, fake, store
 
 
 async def test_a_group_reply_still_queued_at_shut_down_leaves_its_update_to_be_handled_again(bot, fake, store):  # type: ignore[no-untyped-def]
-    from bot.handlers import cancel_queued
+    from bot.telegram.handlers import cancel_queued
 
     group = fake.group_chat(-7001)
     for n in range(25):  # more than Telegram's 20 a minute for a group: the last replies wait

@@ -10,11 +10,11 @@ import pytest
 from conftest import FakeClock
 from reminder_kit import FakeSender, local, sim_index, wire
 
-from bot.handlers import SERVICES
-from bot.reminder_store import FAILED, SENT, UNCONFIRMED
-from bot.reminders import BLOCKED, TRANSIENT, Pacer, SendResult
+from bot.reminders.service import BLOCKED, TRANSIENT, Pacer, SendResult
+from bot.reminders.store import FAILED, SENT, UNCONFIRMED
 from bot.render import TELEGRAM_LIMIT, split_message
 from bot.replies import Origin, Reply
+from bot.telegram.handlers import SERVICES
 
 A, B, C = 5001, 5002, 5003
 YEAR_END = local(2027, 12, 24)  # the 7-day reminders of 2027-12-31: items 1, 2 and 3 of the synthetic plan

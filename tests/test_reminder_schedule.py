@@ -12,7 +12,7 @@ import pytest
 from conftest import LATE, FakeClock
 from reminder_kit import TZ, FakeSender, local, sim_index, sim_plan, wire
 
-from bot.reminder_store import SENT, SKIPPED
+from bot.reminders.store import SENT, SKIPPED
 from bot.replies import Origin
 from corpus.deadlines import extract
 
@@ -194,7 +194,7 @@ async def test_reminders_whose_deadline_passed_during_downtime_are_skipped_and_l
     commands.remind("3 2027-03-20 10:00", Origin(E, E))
     await service.check()
     clock.set(local(2027, 4, 2, 10))  # down for a month: 03-20 and 03-31 came and went
-    with caplog.at_level(logging.WARNING, logger="bot.reminders"):
+    with caplog.at_level(logging.WARNING, logger="bot.reminders.service"):
         report = await service.check()
     assert sender.sent == [] and report.skipped == 3
     assert {(d.chat_id, d.lead, d.state) for d in store.reminders.deliveries()} == \
@@ -272,9 +272,9 @@ async def test_a_lead_time_added_later_does_not_repeat_a_date_already_reminded_o
 
 
 def test_a_reminder_of_a_dated_event_names_the_event_not_a_deadline(index):
-    from bot import reminder_render as rr
+    from bot.reminders import render as rr
+    from bot.reminders.schedule import Catalogue
     from bot.render import TEXT
-    from bot.schedule import Catalogue
     from corpus.deadlines import NAMED_EVENT
 
     plan = index.plan()

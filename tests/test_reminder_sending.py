@@ -13,9 +13,7 @@ from fake_telegram import TOKEN, Failure, fake_request
 from reminder_kit import FakeSender, local, sim_index, wire
 from telegram import Bot
 
-from bot.handlers import SERVICES
-from bot.reminder_store import FAILED, RETRY, SENT, UNCONFIRMED
-from bot.reminders import (
+from bot.reminders.service import (
     BLOCKED,
     DUE_CHECK_JOB,
     FLOOD,
@@ -27,9 +25,11 @@ from bot.reminders import (
     UNCERTAIN,
     Pacer,
     SendResult,
-    TelegramSender,
 )
+from bot.reminders.store import FAILED, RETRY, SENT, UNCONFIRMED
 from bot.replies import Origin, Reply
+from bot.telegram.handlers import SERVICES
+from bot.telegram.sender import TelegramSender
 
 DUE = local(2027, 3, 24)  # the 7-day reminder of item 1's 2027-03-31
 CHATS = list(range(3001, 3031))
@@ -110,7 +110,7 @@ async def test_killed_after_telegram_got_a_message_but_before_it_was_recorded_it
     with pytest.raises(Killed):
         await service.check()
     sender.after_send = None
-    with caplog.at_level(logging.WARNING, logger="bot.reminders"):
+    with caplog.at_level(logging.WARNING, logger="bot.reminders.service"):
         again = restart(store, clock, sender)
     await again.check()
     assert counts(sender) == dict.fromkeys(CHATS, 1)  # the victim got it once, before the crash
@@ -133,7 +133,7 @@ async def test_killed_between_the_claim_and_the_send_the_reminder_is_lost_not_do
     with pytest.raises(Killed):
         await service.check()
     sender.before_send = None
-    with caplog.at_level(logging.WARNING, logger="bot.reminders"):
+    with caplog.at_level(logging.WARNING, logger="bot.reminders.service"):
         again = restart(store, clock, sender)
     await again.check()
     assert counts(sender) == {**dict.fromkeys(CHATS, 1), victim: 0}
@@ -288,7 +288,7 @@ async def test_sends_are_paced_to_the_rate(store):
 
 # ---- jobs --------------------------------------------------------------------------------------
 async def test_start_up_schedules_its_named_jobs_and_a_restart_replaces_them(bot):
-    from bot.handlers import PRUNE_JOB
+    from bot.telegram.handlers import PRUNE_JOB
 
     await bot.app.post_init(bot.app)
     await bot.app.post_init(bot.app)
@@ -342,7 +342,7 @@ async def test_a_reminder_that_cannot_be_rendered_is_recorded_as_failed_and_the_
         return compose(due)
 
     service.compose = broken
-    with caplog.at_level(logging.ERROR, logger="bot.reminders"):
+    with caplog.at_level(logging.ERROR, logger="bot.reminders.service"):
         report = await service.check()
     assert (report.sent, report.failed) == (2, 1) and "could not be rendered" in caplog.text
     assert store.reminders.deliveries(CHATS[1])[0].state == FAILED

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from bot.reminder_store import (
+from bot.reminders.store import (
     ALL,
     DEADLINE,
     DEFAULT_AT,

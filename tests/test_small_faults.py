@@ -13,9 +13,9 @@ from fake_telegram import no_errors, only
 
 from bot.commands import command_for_me
 from bot.console import run_console
-from bot.dates import DateError, parse_time
 from bot.logic import Logic
-from bot.reminder_logic import MAX_NOTE_CHARS
+from bot.reminders.dates import DateError, parse_time
+from bot.reminders.logic import MAX_NOTE_CHARS
 from bot.render import TELEGRAM_LIMIT, TEXT, cut, split_message, utf16_len
 
 ALICE = 1001

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import EXIT_FAILED, run
 from bot.config import Settings
 from bot.logic import Logic, Origin
 from bot.render import HTML
 from bot.store import LEGACY_SALT, Store, StoreError
+from bot.telegram.app import EXIT_FAILED, run
 
 ME = Origin(chat_id=5, user_id=5)
 

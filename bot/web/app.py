@@ -29,15 +29,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.limits import ChatBudget
+from bot.logic import MAX_QUESTION_CHARS
+from bot.metrics import WEB_LIMITED, counted_answer
+from bot.render import EXAMPLE_QUESTIONS, answer_json, clean_text
+from bot.store import Store, UnknownQuestion
+from bot.web import pages
 from corpus.deadlines import extract, to_ics
 from index import Index, RefError
-
-from ..flood import ChatBudget
-from ..logic import MAX_QUESTION_CHARS
-from ..metrics import WEB_LIMITED, counted_answer
-from ..render import EXAMPLE_QUESTIONS, answer_json, clean_text
-from ..store import Store, UnknownQuestion
-from . import pages
 
 log = logging.getLogger(__name__)
 

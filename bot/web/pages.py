@@ -10,11 +10,10 @@ import html
 from collections.abc import Sequence
 from urllib.parse import quote
 
+from bot.render import TRUNCATED_NOTE, Style, corrections_note, marked, short_ref
 from corpus import GOAL, Item, Plan, Section, split_sentences
 from corpus.deadlines import Deadline
 from index import Answer, Hit
-
-from ..render import TRUNCATED_NOTE, Style, corrections_note, marked, short_ref
 
 WEB = Style(lambda s: html.escape(s, quote=True), "<mark>", "</mark>", "<em>", "</em>")
 esc = WEB.esc

@@ -15,17 +15,16 @@ from datetime import date, timedelta, tzinfo
 from functools import cached_property, lru_cache
 from typing import Sequence
 
+from bot.reminders import render as rr
+from bot.reminders.dates import MAX_YEARS_AHEAD, DateError, parse_time, parse_when
+from bot.reminders.schedule import Catalogue, Due, DueDate, day_end, leads_ahead, local_moment
+from bot.reminders.store import ALL, DEFAULT_AT, DEFAULT_LEADS, ITEM, SECTION, ReminderStore, Subscription
+from bot.render import TEXT, Style, cut, short_ref, split_message
+from bot.replies import CANCEL, UNSUB, Button, Clock, Document, Keyboard, Origin, Reply, button_data
+from bot.replies import ITEM as ITEM_BUTTON
 from corpus import Item, Plan
 from corpus.deadlines import to_ics
 from index import Index, RefError, parse_section_ref
-
-from . import reminder_render as rr
-from .dates import MAX_YEARS_AHEAD, DateError, parse_time, parse_when
-from .reminder_store import ALL, DEFAULT_AT, DEFAULT_LEADS, ITEM, SECTION, ReminderStore, Subscription
-from .render import TEXT, Style, cut, short_ref, split_message
-from .replies import CANCEL, UNSUB, Button, Clock, Document, Keyboard, Origin, Reply, button_data
-from .replies import ITEM as ITEM_BUTTON
-from .schedule import Catalogue, Due, DueDate, day_end, leads_ahead, local_moment
 
 ALL_WORDS = {"all", "全部", "所有", "全部条目", "所有条目"}
 SCOPE_CODES = {ALL: 0, SECTION: 1, ITEM: 2}

@@ -21,10 +21,7 @@ from datetime import datetime, timedelta
 from telegram import (
     Bot,
     BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InlineQueryResultArticle,
-    InputFile,
     InputTextMessageContent,
     Message,
     Update,
@@ -32,17 +29,18 @@ from telegram import (
 from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from . import render
-from .commands import COMMANDS, addressee, command_for_me
-from .config import Settings
-from .flood import ChatBudget
-from .inbox import InboxApplication, replay
-from .logic import Keyboard, Logic, Origin, Reply
-from .logs import Throttle, redact
-from .metrics import DROPPED
-from .reminders import ReminderService, schedule_jobs
-from .render import clean_text
-from .replies import Document
+from bot import render
+from bot.commands import COMMANDS, addressee, command_for_me
+from bot.config import Settings
+from bot.limits import ChatBudget
+from bot.logic import Logic, Origin, Reply
+from bot.logs import Throttle, redact
+from bot.metrics import DROPPED
+from bot.reminders.service import ReminderService
+from bot.render import clean_text
+from bot.telegram.inbox import InboxApplication, replay
+from bot.telegram.keyboards import input_file, keyboard
+from bot.telegram.sender import schedule_jobs
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +68,6 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 
 
 # ---- sending ------------------------------------------------------------------------------------
-def keyboard(rows: Keyboard) -> InlineKeyboardMarkup | None:
-    """Logic buttons → a Telegram inline keyboard (None when there are none)."""
-    if not rows:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
-
-
-def input_file(document: Document) -> InputFile:
-    """A reply's file as an upload."""
-    return InputFile(io.BytesIO(document.data), filename=document.filename)
-
-
 async def send_reply(message: Message, reply: Reply, *, quote: bool | None = None) -> None:
     """Send a reply's messages to the message's chat, buttons under the last (or under its file);
     quote in groups."""

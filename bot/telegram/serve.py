@@ -1,7 +1,7 @@
 """`plan-bot serve`: the web page and the Telegram bot in one process and one event loop.
 
-uvicorn serves the Starlette app (bot/web/) while python-telegram-bot's Application runs beside it, as
-in PTB's custom-webhook example:
+uvicorn serves the Starlette app (bot/web/, `web_server`) while python-telegram-bot's Application runs
+beside it, as in PTB's custom-webhook example:
 - with a token and PLAN_BOT_WEBHOOK_URL, Telegram posts updates to /telegram (setWebhook with a secret
   token at start-up; each update is stored in the inbox before Telegram hears 200); no polling;
 - with a token and no webhook URL, the bot polls in the same loop;
@@ -13,39 +13,25 @@ owed to the next start, reminder sends in flight finished and recorded).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import signal
-from collections.abc import Iterator
 from datetime import datetime, timezone
 
-import uvicorn
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 
+from bot.config import Settings
+from bot.logic import Clock
+from bot.logs import configure_logging
+from bot.store import Store, StoreError
+from bot.telegram.app import ALLOWED_UPDATES, EXIT_FAILED, build_application
+from bot.web import WebServices, create_app, web_server
 from index import Index
-
-from .app import ALLOWED_UPDATES, EXIT_FAILED, build_application
-from .config import Settings
-from .logic import Clock
-from .logs import configure_logging
-from .store import Store, StoreError
-from .web import WebServices, create_app
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram"
-
-
-class Server(uvicorn.Server):
-    """uvicorn's server without its own signal handling: uvicorn re-raises a caught SIGTERM once it has
-    shut down, which would kill the process before the bot stops; `_serve` handles the signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        """Leave signals to the caller."""
-        yield
 
 
 def utc_now() -> datetime:
@@ -82,9 +68,7 @@ async def _serve(settings: Settings, store: Store, index: Index, clock: Clock) -
 
     web = WebServices(index, store, clock, settings.web_rate, settings.trusted_proxies,
                       on_update=accept if webhook else None, webhook_secret=secret, ready=False)
-    host, _, port = settings.listen.rpartition(":")
-    server = Server(uvicorn.Config(create_app(web), host=host.strip("[]"), port=int(port), log_level="warning",
-                                           access_log=False, timeout_graceful_shutdown=3, lifespan="off"))
+    server = web_server(create_app(web), settings.listen)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))

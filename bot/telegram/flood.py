@@ -5,7 +5,7 @@ per group) but waits out a `RetryAfter` for the chat it concerns only — AIORat
 send while one chat is told to wait, so a 429 in one busy group delayed everyone — and retries, with
 exponential back-off, a few network failures. A request that may already have reached Telegram (a
 read timeout or a dropped connection on a send*) is not repeated: a duplicate answer is worse than the
-error message the user then gets. `ChatBudget` caps what one chat may ask per minute.
+error message the user then gets.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections import deque
 from collections.abc import Hashable
 from typing import Any, Callable, Coroutine
 
@@ -22,7 +20,7 @@ import httpx
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
-from .metrics import TELEGRAM_ERRORS
+from bot.metrics import TELEGRAM_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -101,46 +99,3 @@ class RetryingRateLimiter(AIORateLimiter):
                 log.warning("%s failed (%s); retry %d/%d in %.1f s", endpoint, type(exc).__name__,
                             network, self.network_retries, delay)
                 await asyncio.sleep(delay)
-
-
-class ChatBudget:
-    """How many updates a chat may send the bot per minute. Beyond `per_minute`: one notice, then the
-    rest are dropped until the minute has passed (never queued: a flood must not delay anyone)."""
-
-    WINDOW = 60.0
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self.clock = clock
-        self.dropped = 0  # updates dropped since start (a figure for logs and metrics)
-        self._seen: dict[Hashable, deque[float]] = {}
-        self._noticed: dict[Hashable, float] = {}
-        self._swept = 0.0
-
-    def retry_after(self, chat: Hashable) -> int:
-        """Whole seconds until `chat` may send again (its oldest update of the minute leaves the window)."""
-        seen = self._seen.get(chat)
-        if not seen:
-            return 0
-        return max(1, int(self.WINDOW - (self.clock() - seen[0])) + 1)
-
-    def check(self, chat: Hashable) -> str:
-        """"ok" to handle the update, "notice" to tell the chat to slow down (once), "drop" to ignore it."""
-        now = self.clock()
-        seen = self._seen.setdefault(chat, deque())
-        while seen and now - seen[0] >= self.WINDOW:
-            seen.popleft()
-        if len(self._seen) > 10_000 and now - self._swept >= self.WINDOW:  # forget quiet chats, once a minute
-            self._swept = now
-            for quiet in [c for c, q in self._seen.items() if not q or now - q[-1] >= self.WINDOW]:
-                self._seen.pop(quiet, None)
-                self._noticed.pop(quiet, None)
-            seen = self._seen.setdefault(chat, seen)
-        if len(seen) < self.per_minute:
-            seen.append(now)
-            return "ok"
-        self.dropped += 1
-        if now - self._noticed.get(chat, -self.WINDOW) >= self.WINDOW:
-            self._noticed[chat] = now
-            return "notice"
-        return "drop"

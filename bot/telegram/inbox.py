@@ -23,8 +23,8 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from .logs import Throttle
-from .store import Store
+from bot.logs import Throttle
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Callable, Sequence
 
+from bot.reminders.dates import days_until, weekday
+from bot.reminders.schedule import DueDate
+from bot.reminders.store import ALL, SECTION, Chat, PersonalReminder, Subscription
+from bot.render import TELEGRAM_LIMIT, Style, cut, provenance, short_ref, sources, utf16_len
 from corpus import Deadline, Item, Plan, Section
 from corpus.deadlines import NAMED_EVENT, PLAN_YEAR_END
-
-from .dates import days_until, weekday
-from .reminder_store import ALL, SECTION, Chat, PersonalReminder, Subscription
-from .render import TELEGRAM_LIMIT, Style, cut, provenance, short_ref, sources, utf16_len
-from .schedule import DueDate
 
 LIST_LIMIT = 12  # due dates listed at most in one subscribe reply
 Ahead = Callable[[DueDate], Sequence[int]]  # a due date → its lead times whose reminder is still to come

@@ -21,12 +21,17 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from index import Index
-
-from .commands import COMMANDS
-from .config import TOKEN_VAR, ConfigError, Settings
-from .flood import ChatBudget, RetryingRateLimiter
-from .handlers import (
+from bot.commands import COMMANDS
+from bot.config import TOKEN_VAR, ConfigError, Settings
+from bot.limits import ChatBudget
+from bot.logic import Clock, Logic
+from bot.logs import configure_logging
+from bot.reminders.schedule import Schedule
+from bot.reminders.service import ReminderService
+from bot.render import HTML
+from bot.store import Store, StoreError
+from bot.telegram.flood import RetryingRateLimiter
+from bot.telegram.handlers import (
     SERVICES,
     Services,
     on_button,
@@ -40,13 +45,9 @@ from .handlers import (
     post_init,
     post_stop,
 )
-from .inbox import InboxApplication, InboxRequest
-from .logic import Clock, Logic
-from .logs import configure_logging
-from .reminders import ReminderService, TelegramSender
-from .render import HTML
-from .schedule import Schedule
-from .store import Store, StoreError
+from bot.telegram.inbox import InboxApplication, InboxRequest
+from bot.telegram.sender import TelegramSender
+from index import Index
 
 log = logging.getLogger(__name__)
 

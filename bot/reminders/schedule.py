@@ -20,10 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Iterable, Sequence
 
-from corpus import Deadline, Plan
-from corpus.deadlines import extract
-
-from .reminder_store import (
+from bot.reminders.store import (
     DEADLINE,
     PERSONAL,
     SCOPES,
@@ -33,6 +30,8 @@ from .reminder_store import (
     Subscription,
     settings_of,
 )
+from corpus import Deadline, Plan
+from corpus.deadlines import extract
 
 
 @dataclass(frozen=True)

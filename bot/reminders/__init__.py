@@ -1,0 +1,1 @@
+"""Reminders: deadlines → due reminders → paced, claimed, recorded sends (Telegram-free)."""
