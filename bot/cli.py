@@ -9,13 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence, TextIO
+from typing import TYPE_CHECKING, Sequence, TextIO, cast
+
+if TYPE_CHECKING:  # for annotations only: sub-commands import what they need when run
+    from corpus import Plan
+    from index import Index
 
 EXIT_USAGE = 2
 MAX_INPUT_CHARS = 10_000  # anything longer is cut before it reaches the index
 
 
-def _index():  # type: ignore[no-untyped-def]
+def _index() -> Index:
     from index import Index
 
     return Index.build(progress=_progress if sys.stderr.isatty() else None)
@@ -32,12 +36,15 @@ def _print_json(obj: object, out: TextIO) -> None:
     out.flush()
 
 
-def _ask_one(ix, question: str, k: int, as_json: bool, out: TextIO) -> int:  # type: ignore[no-untyped-def]
-    """Answer one question as text or one JSON line; exit code 2 for a question with nothing to search."""
+def _ask_one(ix: Index | None, question: str, k: int, as_json: bool, out: TextIO) -> int:
+    """Answer one question as text or one JSON line; exit code 2 for a question with nothing to search.
+    Without `ix` the index is built only when the question is not empty."""
     from bot.render import TEXT, answer_json, answer_page_text
 
     if not question.strip():
         return _not_a_question(question, "empty question", "问题是空的", as_json, out)
+    if ix is None:
+        ix = _index()
     answer = ix.search(question[:MAX_INPUT_CHARS], k=k)
     if answer.reason == "empty":  # only punctuation, emoji or stopwords
         return _not_a_question(question, "no searchable text", "问题里没有可以检索的文字（只有标点、表情或虚词）",
@@ -173,7 +180,7 @@ def cmd_deadlines(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def _plans():  # type: ignore[no-untyped-def]
+def _plans() -> tuple[Plan, ...]:
     from corpus import shipped_plans
 
     return shipped_plans()
@@ -220,7 +227,7 @@ def cmd_reminders(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     out.write(f"{len(rows)} reminder(s) due at {at.astimezone(settings.tzinfo).isoformat()} ({settings.tz}):\n")
     for r in rows:
         if r["kind"] == "deadline":
-            what = f"{r['date']} {'、'.join(r['labels'])}（提前 {r['lead']} 天）"
+            what = f"{r['date']} {'、'.join(cast('list[str]', r['labels']))}（提前 {r['lead']} 天）"
         else:
             what = f"个人提醒 #{r['reminder_id']} {r.get('note', '')}".rstrip()
         out.write(f"  message {r['message']}  chat {r['chat_id']}  第{r['item']}条 {r['title']}  {what}  "

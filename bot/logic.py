@@ -191,20 +191,21 @@ class Logic:
             return Reply(notice=render.STALE_BUTTON, alert=True)
         self._reactivate(origin)
         try:
-            if action == ITEM:
-                return self.item_card(_plan_item(plan, ids[1]))
-            if action == NAV:
-                card = self.item_card(_plan_item(plan, ids[1]))
-                return Reply(card.messages, card.buttons, edit=len(card.messages) == 1)
-            if action == SUB:
-                _plan_item(plan, ids[1])
-                return self.reminders.subscribe_press(origin, plan, ids[1])
-            if action == UNSUB:
-                return self.reminders.unsubscribe_press(origin, plan, ids[1], ids[2])
+            if plan is not None:  # set exactly for the buttons that name a plan
+                if action == ITEM:
+                    return self.item_card(_plan_item(plan, ids[1]))
+                if action == NAV:
+                    card = self.item_card(_plan_item(plan, ids[1]))
+                    return Reply(card.messages, card.buttons, edit=len(card.messages) == 1)
+                if action == SUB:
+                    _plan_item(plan, ids[1])
+                    return self.reminders.subscribe_press(origin, plan, ids[1])
+                if action == UNSUB:
+                    return self.reminders.unsubscribe_press(origin, plan, ids[1], ids[2])
+                if action == SECTION:
+                    return self.section_list(plan, self.index.section(ids[1], plan.id))
             if action == CANCEL:
                 return self.reminders.cancel_press(origin, ids[0])
-            if action == SECTION:
-                return self.section_list(plan, self.index.section(ids[1], plan.id))
             if action == PAGE:
                 return self._more(origin, ids[0], ids[1])
             return self._vote(origin, ids[0], ids[1])

@@ -198,7 +198,9 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     if limit < 2 * _RESERVE + 4:
         raise ValueError(f"limit {limit} is too small to split markup")
     out: list[str] = []
-    body, opened, open_at_end = "", (), ()  # the message being built, the tags open at its start and end
+    body = ""  # the message being built
+    opened: tuple[str, ...] = ()  # the tags open at its start
+    open_at_end: tuple[str, ...] = ()  # and at its end
     units = 0  # utf16_len(body)
     for sep, piece in _pieces(text, limit - _RESERVE):
         candidate = f"{body}{sep}{piece}" if body else piece

@@ -74,16 +74,16 @@ class UnknownQuestion(LookupError):
 # ---- migrations: append only; never edit one that has shipped --------------------------------
 def m001_questions(db: sqlite_utils.Database) -> None:
     """The question log."""
-    db["questions"].create(
+    db.table("questions").create(
         {"id": int, "asked_at": str, "chat": str, "question": str, "items": str, "answered": int, "plan": str},
         pk="id", not_null={"asked_at", "chat", "question", "items", "answered"},
     )
-    db["questions"].create_index(["asked_at"])
+    db.table("questions").create_index(["asked_at"])
 
 
 def m002_feedback(db: sqlite_utils.Database) -> None:
     """👍/👎 against a logged question, one vote per person per question."""
-    db["feedback"].create(
+    db.table("feedback").create(
         {"question_id": int, "voter": str, "vote": int, "at": str},
         pk=("question_id", "voter"), foreign_keys=[("question_id", "questions", "id")],
         not_null={"vote", "at"},
@@ -93,18 +93,18 @@ def m002_feedback(db: sqlite_utils.Database) -> None:
 def m003_salt(db: sqlite_utils.Database) -> None:
     """The meta table. (It once also held the id-hashing salt; `Store.open` now moves any such salt
     to the key file and deletes it.)"""
-    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.table("meta").create({"key": str, "value": str}, pk="key")
 
 
 def m008_question_days(db: sqlite_utils.Database) -> None:
     """Questions asked and answered per day, kept when the questions themselves are pruned."""
-    db["question_days"].create({"day": str, "asked": int, "answered": int}, pk="day")
+    db.table("question_days").create({"day": str, "asked": int, "answered": int}, pk="day")
 
 
 def m009_inbox(db: sqlite_utils.Database) -> None:
     """Updates fetched from Telegram, stored before Telegram is told they were received: `new`,
     `working` while handled, `done` (its body erased) once handled."""
-    db["inbox"].create({"update_id": int, "received_at": str, "state": str, "body": str}, pk="update_id",
+    db.table("inbox").create({"update_id": int, "received_at": str, "state": str, "body": str}, pk="update_id",
                        not_null={"received_at", "state"})
 
 
@@ -116,7 +116,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply the migrations not yet recorded, each in its own transaction; return their names."""
     if "migrations" not in db.table_names():
-        db["migrations"].create({"name": str, "applied_at": str}, pk="name")
+        db.table("migrations").create({"name": str, "applied_at": str}, pk="name")
     done = {row["name"] for row in db["migrations"].rows}
     applied = []
     for step in MIGRATIONS:
@@ -124,7 +124,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
             continue
         with db.atomic():
             step(db)
-            db["migrations"].insert({"name": step.__name__, "applied_at": _iso(datetime.now(timezone.utc))})
+            db.table("migrations").insert({"name": step.__name__, "applied_at": _iso(datetime.now(timezone.utc))})
         applied.append(step.__name__)
     return applied
 
@@ -178,7 +178,7 @@ class Store:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
             store = cls(db, None)
-            db["meta"].upsert({"key": "opened_at", "value": _iso(datetime.now(timezone.utc))}, pk="key")  # a test write
+            db.table("meta").upsert({"key": "opened_at", "value": _iso(datetime.now(timezone.utc))}, pk="key")  # a test write
             store._key = _secret_key(secret) if secret else _key_file(path, db)
             _erase_legacy_salt(db)  # moved to the key file, or superseded by PLAN_BOT_SECRET
             return store
@@ -243,7 +243,7 @@ class Store:
         row = {"asked_at": _iso(at), "chat": self.hash_id(chat_id), "question": question,
                "items": json.dumps(list(items)), "answered": int(answered), "plan": plan}
         with self.db.atomic():
-            qid = self.db["questions"].insert(row).last_pk
+            qid = self.db.table("questions").insert(row).last_pk
         return _question(dict(row, id=qid))
 
     def question(self, question_id: int) -> LoggedQuestion:
@@ -333,7 +333,7 @@ class Store:
         self.question(question_id)
         row = {"question_id": question_id, "voter": self.hash_id(user_id), "vote": vote, "at": _iso(at)}
         with self.db.atomic():
-            self.db["feedback"].upsert(row, pk=("question_id", "voter"))
+            self.db.table("feedback").upsert(row, pk=("question_id", "voter"))
         return _feedback(row)
 
     def feedback(self, question_id: int) -> list[Feedback]:
@@ -366,7 +366,7 @@ def _key_file(path: Path, db: sqlite_utils.Database) -> bytes:
     file that is not 64 hex digits is refused rather than trusted."""
     key_path = path.with_name(path.name + ".key")
     if not key_path.exists():
-        legacy = db["meta"].get(LEGACY_SALT)["value"] if _has_legacy_salt(db) else None
+        legacy = db.table("meta").get(LEGACY_SALT)["value"] if _has_legacy_salt(db) else None
         key = bytes.fromhex(legacy) if legacy else secrets.token_bytes(32)
         fd, tmp = tempfile.mkstemp(dir=key_path.parent, prefix=f".{key_path.name}-")  # created 0600
         try:

@@ -196,9 +196,9 @@ class Schedule:
                     moment = local_moment(dd.date - timedelta(days=lead), at, self.tz)
                     if after < moment < end:
                         candidates.append(moment)
-        for moment in (self.book.next_reminder_at(after), self.book.next_retry_at(after)):
-            if moment is not None:
-                candidates.append(moment)
+        for stored in (self.book.next_reminder_at(after), self.book.next_retry_at(after)):
+            if stored is not None:
+                candidates.append(stored)
         return min(candidates, default=None)
 
 

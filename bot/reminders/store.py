@@ -47,7 +47,7 @@ def _dt(text: str | None) -> datetime | None:
 # ---- migrations (appended to bot.store.MIGRATIONS) ---------------------------------------------
 def m004_chats(db: sqlite_utils.Database) -> None:
     """Chats that use reminders: the real chat id, whether it can be sent to, its lead days and time."""
-    db["chats"].create(
+    db.table("chats").create(
         {"chat_id": int, "active": int, "lead_days": str, "remind_at": str, "created_at": str,
          "updated_at": str, "inactive_since": str, "inactive_reason": str},
         pk="chat_id", not_null={"active", "created_at", "updated_at"}, defaults={"active": 1},
@@ -56,36 +56,36 @@ def m004_chats(db: sqlite_utils.Database) -> None:
 
 def m005_subscriptions(db: sqlite_utils.Database) -> None:
     """Which items, sections or whole plans a chat follows."""
-    db["subscriptions"].create(
+    db.table("subscriptions").create(
         {"chat_id": int, "plan": str, "scope": str, "number": int, "created_at": str},
         pk=("chat_id", "plan", "scope", "number"), foreign_keys=[("chat_id", "chats", "chat_id")],
         not_null={"created_at"},
     )
-    db["subscriptions"].create_index(["scope", "plan", "number"])
+    db.table("subscriptions").create_index(["scope", "plan", "number"])
 
 
 def m006_personal_reminders(db: sqlite_utils.Database) -> None:
     """Reminders a chat set for an item on a day of its choosing."""
-    db["personal_reminders"].create(
+    db.table("personal_reminders").create(
         {"id": int, "chat_id": int, "plan": str, "item": int, "local_date": str, "local_time": str,
          "due_at": str, "expires_at": str, "note": str, "created_at": str, "cancelled_at": str},
         pk="id", foreign_keys=[("chat_id", "chats", "chat_id")],
         not_null={"chat_id", "plan", "item", "local_date", "local_time", "due_at", "expires_at", "created_at"},
     )
-    db["personal_reminders"].create_index(["due_at"])
-    db["personal_reminders"].create_index(["chat_id"])
+    db.table("personal_reminders").create_index(["due_at"])
+    db.table("personal_reminders").create_index(["chat_id"])
 
 
 def m007_deliveries(db: sqlite_utils.Database) -> None:
     """One row per reminder sent (or being sent, or given up): the unique key makes sends at most once."""
-    db["deliveries"].create(
+    db.table("deliveries").create(
         {"chat_id": int, "key": str, "kind": str, "plan": str, "item": int, "deadline": str, "lead": int,
          "due_at": str, "state": str, "attempts": int, "next_attempt_at": str, "claimed_at": str,
          "finished_at": str, "message_id": int, "error": str},
         pk=("chat_id", "key"), not_null={"kind", "state", "attempts", "due_at"},
     )
-    db["deliveries"].create_index(["state"])
-    db["deliveries"].create_index(["key"])
+    db.table("deliveries").create_index(["state"])
+    db.table("deliveries").create_index(["key"])
 
 
 MIGRATIONS = (m004_chats, m005_subscriptions, m006_personal_reminders, m007_deliveries)
@@ -379,11 +379,12 @@ class ReminderStore:
         """Record a personal reminder."""
         with self.db.atomic():
             self.ensure_chat(chat_id, now)
-            rid = self.db["personal_reminders"].insert({
+            rid = self.db.table("personal_reminders").insert({
                 "chat_id": chat_id, "plan": plan, "item": item, "local_date": local_date.isoformat(),
                 "local_time": local_time.strftime("%H:%M"), "due_at": iso(due_at), "expires_at": iso(expires_at),
                 "note": note, "created_at": iso(now), "cancelled_at": None,
             }).last_pk
+        assert rid is not None  # the insert just made gave the row its id
         return self.reminder(int(rid))
 
     def reminder(self, reminder_id: int) -> PersonalReminder:
@@ -496,7 +497,8 @@ class ReminderStore:
 
     def deliveries(self, chat_id: int | None = None, state: str | None = None) -> list[Delivery]:
         """Delivery rows, optionally of one chat and/or one state, in claim order."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[int | str] = []
         if chat_id is not None:
             where.append("chat_id = ?")
             args.append(chat_id)

@@ -78,7 +78,7 @@ class RetryingRateLimiter(AIORateLimiter):
                 del self._resume_at[key]  # its wait is over: forget it
             try:
                 # AIORateLimiter's pacing (overall, per group, paid broadcasts), without its global pause
-                return await self._run_request(  # type: ignore[no-any-return]
+                return await self._run_request(
                     chat=chat_id is not None, group=group,
                     allow_paid_broadcast=data.get("allow_paid_broadcast", False),
                     callback=callback, args=args, kwargs=kwargs)

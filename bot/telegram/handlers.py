@@ -88,6 +88,8 @@ async def reply_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, repl
     need. A queued reply that fails goes to the error handler; at shut-down the ones not yet sent are
     dropped (see cancel_queued), and their updates, not done, are handled again at the next start."""
     message = update.effective_message
+    if message is None:  # nothing to reply to
+        return
     chat = update.effective_chat
     if chat is None or chat.type == chat.PRIVATE:
         await send_reply(message, reply, quote=quote)
@@ -190,6 +192,8 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not await within_budget(update, context):
         return
     message = update.effective_message
+    if message is None or message.text is None:  # a command always comes as a text message
+        return
     if update.edited_message and command_name(message.text) in STATEFUL_COMMANDS:
         await send_reply(message, Reply((EDIT_NOT_APPLIED,)), quote=True)
         return
@@ -203,6 +207,8 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if not await within_budget(update, context):
         return
     message = update.effective_message
+    if message is None or message.text is None:  # a command always comes as a text message
+        return
     text = clean_text(message.text)
     if addressee(text) and not command_for_me(text, context.bot.username or ""):  # /item@OtherBot 15
         await send_reply(message, Reply((render.other_bot_text(text, context.bot.username or "", render.HTML),)))
@@ -213,7 +219,7 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message in a private chat is a question."""
     message = update.effective_message
-    if _sent_via_this_bot(message, context.bot.id) or not await within_budget(update, context):
+    if message is None or _sent_via_this_bot(message, context.bot.id) or not await within_budget(update, context):
         return
     reply = services(context).logic.ask(origin(update), clean_text(message.text))
     await send_reply(message, reply, quote=True if update.edited_message else None)
@@ -222,7 +228,7 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Group text: answer it only when it mentions the bot or replies to the bot."""
     message = update.effective_message
-    if _sent_via_this_bot(message, context.bot.id):
+    if message is None or _sent_via_this_bot(message, context.bot.id):
         return
     question = addressed_question(message, context.bot.username, context.bot.id)
     if question is None or not await within_budget(update, context):  # chatter not for us is not counted
@@ -234,7 +240,10 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """A sticker, photo, voice message or file in a private chat: ask for text."""
     if not await within_budget(update, context):
         return
-    await send_reply(update.effective_message, services(context).logic.non_text())
+    message = update.effective_message
+    if message is None:
+        return
+    await send_reply(message, services(context).logic.non_text())
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -242,6 +251,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await within_budget(update, context):
         return
     query = update.callback_query
+    if query is None:
+        return
     reply = services(context).logic.press(origin(update), query.data or "")
     try:
         await query.answer(reply.notice or None, show_alert=reply.alert)
@@ -270,6 +281,8 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await within_budget(update, context):
         return
     query = update.inline_query
+    if query is None:
+        return
     page = services(context).logic.inline(clean_text(query.query), query.offset)
     results = [
         InlineQueryResultArticle(a.id, a.title, InputTextMessageContent(a.text), description=a.description)

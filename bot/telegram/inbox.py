@@ -75,7 +75,7 @@ class InboxRequest(BaseRequest):
         return code, payload
 
 
-class InboxApplication(Application):  # type: ignore[type-arg]
+class InboxApplication(Application):
     """An Application that handles each stored update once: claimed before, done after."""
 
     store: Store | None = None  # set by build_application
@@ -118,7 +118,7 @@ class InboxApplication(Application):  # type: ignore[type-arg]
                 self._done(update_id)
 
 
-async def replay(application: Application, store: Store) -> int:  # type: ignore[type-arg]
+async def replay(application: Application, store: Store) -> int:
     """Queue the updates a previous process fetched but did not finish; how many."""
     try:
         pending = store.inbox_pending()

@@ -35,6 +35,7 @@ from bot.metrics import WEB_LIMITED, counted_answer
 from bot.render import EXAMPLE_QUESTIONS, answer_json, clean_text
 from bot.store import Store, UnknownQuestion
 from bot.web import pages
+from corpus import Plan
 from corpus.deadlines import extract, to_ics
 from index import Index, RefError
 
@@ -177,7 +178,7 @@ def create_app(services: WebServices) -> Starlette:
             return html_page(pages.not_found_page("找不到这条提问的记录（可能已被清理），请重新提问。"), 404)
         return html_page(pages.voted(int(raw_vote), logged.question))
 
-    def plan_of(request: Request):  # type: ignore[no-untyped-def]
+    def plan_of(request: Request) -> Plan:
         return s.index.plan(request.query_params.get("plan") or None)
 
     # A bad reference raises RefError, which names the valid range: a 404 page (see bad_reference).
