@@ -233,3 +233,49 @@ def test_the_systemd_unit_passes_systemd_analyze_verify(tmp_path) -> None:  # ty
     (tmp_path / "plan-bot.service").write_text(unit)
     done = subprocess.run([analyze, "verify", str(tmp_path / "plan-bot.service")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+# ---- crafted requests never make a 500 ---------------------------------------------------------------
+
+async def test_crafted_cookies_tokens_and_references_get_a_clear_answer_not_a_500(web) -> None:  # type: ignore[no-untyped-def]
+    _, client = web
+    odd_cookie = {"cookie": b"pb_voter=\xb2"}  # "²" in latin-1: a digit to str.isdigit, not to int()
+    assert (await get(client, "/", params={"q": "学前教育"}, headers=odd_cookie)).status_code == 200
+    forged = await client.post("/vote", data={"question": "1", "token": "é", "vote": "1"})
+    assert forged.status_code == 403
+    for ref in ("十五", "第15条"):
+        cal = await get(client, f"/calendar/{ref}.ics")
+        assert cal.status_code == 200 and 'filename="nmg-edu-2021-15.ics"' in cal.headers["content-disposition"]
+    big = await client.post("/vote", content=b"vote=1&" + b"x" * 10_000,
+                            headers={"content-type": "application/x-www-form-urlencoded"})
+    assert big.status_code == 413
+
+
+async def test_a_json_429_carries_only_its_own_headers(index, store) -> None:  # type: ignore[no-untyped-def]
+    s = services(index, store, rate=1)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(s)), base_url="http://p.test") as c:
+        await c.get("/api/ask", params={"q": "近视"})
+        r = await c.get("/api/ask", params={"q": "近视"})
+    assert r.status_code == 429 and r.headers["content-type"] == "application/json"
+    assert int(r.headers["content-length"]) == len(r.content) and "retry-after" in r.headers
+
+
+async def test_the_webhook_refuses_odd_secrets_and_drops_updates_it_cannot_read(index, store) -> None:  # type: ignore[no-untyped-def]
+    async def unreadable(body: dict) -> None:
+        raise KeyError("date")
+
+    s = services(index, store, on_update=unreadable, webhook_secret=SECRET)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(s)), base_url="http://p.test") as c:
+        odd = await c.post("/telegram", json={"update_id": 1},
+                           headers={"X-Telegram-Bot-Api-Secret-Token": b"s\xe9cret"})
+        bad = await c.post("/telegram", json={"update_id": 5, "message": {"text": "x"}},
+                           headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        huge = await c.post("/telegram", content=b"[" * (2 << 20), headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    assert odd.status_code == 403 and bad.status_code == 200 and huge.status_code == 413
+
+
+def test_ipv6_clients_are_limited_by_their_slash_64() -> None:
+    from bot.web.app import client_key
+
+    assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::9") != client_key("2001:db8:1:3::1")
+    assert client_key("203.0.113.5") == "203.0.113.5"

@@ -61,10 +61,12 @@ async def _serve(settings: Settings, store: Store, index: Index, clock: Clock) -
         secret = settings.webhook_secret or store.setting("webhook_secret", lambda: secrets.token_urlsafe(32))
 
     async def accept(body: dict) -> None:
-        """A webhook update: into the inbox first, then to the bot."""
+        """A webhook update: read (a malformed one raises before anything is stored), into the inbox,
+        then to the bot."""
         assert application is not None
+        update = Update.de_json(body, application.bot)
         store.inbox_add([body], clock())
-        await application.update_queue.put(Update.de_json(body, application.bot))
+        await application.update_queue.put(update)
 
     web = WebServices(index, store, clock, settings.web_rate, settings.trusted_proxies,
                       on_update=accept if webhook else None, webhook_secret=secret, ready=False)
@@ -78,36 +80,46 @@ async def _serve(settings: Settings, store: Store, index: Index, clock: Clock) -
         log.info("plan-bot serve on http://%s (%s; no %s)", settings.listen, mode, "TELEGRAM_BOT_TOKEN")
         await server.serve()
         return 0
+    serving = asyncio.create_task(server.serve())
     try:
         await application.initialize()
-        if application.post_init:
-            await application.post_init(application)
-        if webhook:
-            await application.bot.set_webhook(f"{settings.webhook_url}{WEBHOOK_PATH}", secret_token=secret,
-                                              allowed_updates=ALLOWED_UPDATES)
-        else:
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        await application.start()
-    except InvalidToken:
-        log.error("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather (in .env or the environment)")
-        return EXIT_FAILED
-    except TelegramError as exc:
-        log.error("plan-bot could not start: %s: %s", type(exc).__name__, exc)
-        return EXIT_FAILED
-    web.ready = True
-    log.info("plan-bot serve on http://%s (%s): %d items, search by %s", settings.listen, mode, len(index.items),
-             "words and meaning" if index.encoder is not None else "words only")
-    try:
-        await server.serve()
+        try:
+            if application.post_init:
+                await application.post_init(application)
+            if webhook:
+                while not server.started and not serving.done():  # Telegram's first post must find us listening
+                    await asyncio.sleep(0.05)
+                await application.bot.set_webhook(f"{settings.webhook_url}{WEBHOOK_PATH}", secret_token=secret,
+                                                  allowed_updates=ALLOWED_UPDATES)
+            else:
+                assert application.updater is not None
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            await application.start()
+        except (InvalidToken, TelegramError) as exc:
+            if isinstance(exc, InvalidToken):
+                log.error("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather (in .env or the "
+                          "environment)")
+            else:
+                log.error("plan-bot could not start: %s: %s", type(exc).__name__, exc)
+            server.should_exit = True
+            await serving
+            return EXIT_FAILED
+        web.ready = True
+        log.info("plan-bot serve on http://%s (%s): %d items, search by %s", settings.listen, mode, len(index.items),
+                 "words and meaning" if index.encoder is not None else "words only")
+        await serving
     finally:
         web.ready = False
+        server.should_exit = True
+        await asyncio.gather(serving, return_exceptions=True)
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
             await application.stop()
-        if application.post_stop:
-            await application.post_stop(application)
+            if application.post_stop:
+                await application.post_stop(application)
         await application.shutdown()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
         log.info("plan-bot stopped")
     return 0

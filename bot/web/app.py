@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import sqlite3
 import time
@@ -78,6 +79,19 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+async def limited_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is over `limit` bytes (read no further than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return body
+
+
 def client_address(request: Request, trusted: tuple[str, ...]) -> str:
     """The client's address: the peer's, or — when the peer is a trusted proxy — the last address in
     X-Forwarded-For that is not itself a trusted proxy."""
@@ -89,6 +103,16 @@ def client_address(request: Request, trusted: tuple[str, ...]) -> str:
         if not _trusted(hop, trusted):
             return hop
     return peer
+
+
+def client_key(address: str) -> str:
+    """Whom the limit counts: an IPv4 address, or an IPv6 address's /64 (one subscriber's network,
+    which could otherwise hand out a new address for every question)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
 
 
 def _trusted(address: str, trusted: tuple[str, ...]) -> bool:
@@ -116,7 +140,7 @@ def create_app(services: WebServices) -> Starlette:
         """A 429 when this client asked too often this minute (other clients are not affected)."""
         if not s.rate:
             return None
-        who = client_address(request, s.trusted_proxies)
+        who = client_key(client_address(request, s.trusted_proxies))
         if s.limiter.check(who) == "ok":
             return None
         WEB_LIMITED.inc()
@@ -129,14 +153,29 @@ def create_app(services: WebServices) -> Starlette:
     def voter(request: Request) -> tuple[int, bool]:
         """This browser's random id (from its cookie, or new), and whether it is new."""
         raw = request.cookies.get(VOTER_COOKIE, "")
-        if raw.isdigit() and 0 < int(raw) < 2**62:
+        if re.fullmatch(r"[0-9]{1,19}", raw) and 0 < int(raw) < 2**62:
             return int(raw), False
         return secrets.randbelow(2**62 - 1) + 1, True
 
-    def remember(response: Response, who: int, new: bool) -> Response:
+    def remember(request: Request, response: Response, who: int, new: bool) -> Response:
         if new:
-            response.set_cookie(VOTER_COOKIE, str(who), max_age=365 * 86400, httponly=True, samesite="strict")
+            response.set_cookie(VOTER_COOKIE, str(who), max_age=365 * 86400, httponly=True, samesite="strict",
+                                secure=scheme(request) == "https")
         return response
+
+    def scheme(request: Request) -> str:
+        """http or https as the browser sees it (a trusted proxy's X-Forwarded-Proto counts)."""
+        if s.trusted_proxies and request.client and _trusted(request.client.host, s.trusted_proxies):
+            return request.headers.get("x-forwarded-proto", request.url.scheme).split(",")[0].strip()
+        return request.url.scheme
+
+    def host(request: Request) -> str:
+        """The host the browser asked for (a trusted proxy's X-Forwarded-Host counts)."""
+        if s.trusted_proxies and request.client and _trusted(request.client.host, s.trusted_proxies):
+            forwarded = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+            if forwarded:
+                return forwarded
+        return request.headers.get("host", "")
 
     async def home(request: Request) -> Response:
         q = question(request)
@@ -158,18 +197,21 @@ def create_app(services: WebServices) -> Starlette:
                 form = pages.vote_form(logged.id, s.store.token("vote", f"{logged.id}:{who}"))
             except sqlite3.Error as exc:  # answering never waits on the log
                 log.error("web: could not log the question, answering anyway: %s", exc)
-        return remember(html_page(pages.answer(result, s.index.plans, form)), who, new)
+        return remember(request, html_page(pages.answer(result, s.index.plans, form)), who, new)
 
     async def vote(request: Request) -> Response:
         origin = request.headers.get("origin")
-        if origin and origin.rstrip("/").split("://")[-1] != request.headers.get("host", ""):
+        if origin and origin.rstrip("/").split("://")[-1] != host(request):
             return PlainTextResponse("cross-site form refused", 403)
-        fields = parse_qs((await request.body()).decode("utf-8", "replace")[:2000])
+        body = await limited_body(request, 4096)
+        if body is None:
+            return PlainTextResponse("too large", 413)
+        fields = parse_qs(body.decode("utf-8", "replace"))
         raw_vote, raw_id = fields.get("vote", [""])[0], fields.get("question", [""])[0]
         token = fields.get("token", [""])[0]
         who, _ = voter(request)
-        if raw_vote not in ("1", "-1") or not raw_id.isdigit() or not hmac.compare_digest(
-                token, s.store.token("vote", f"{raw_id}:{who}")):
+        if raw_vote not in ("1", "-1") or not re.fullmatch(r"[0-9]{1,19}", raw_id) or not hmac.compare_digest(
+                token.encode(), s.store.token("vote", f"{raw_id}:{who}").encode()):
             return PlainTextResponse("this vote form is not valid here (reload the answer)", 403)
         try:
             logged = s.store.question(int(raw_id))
@@ -201,11 +243,12 @@ def create_app(services: WebServices) -> Starlette:
     async def calendar(request: Request) -> Response:
         name, plan = clean_text(request.path_params["name"]), plan_of(request)
         found, _ = extract(plan)
+        which = "all"
         if name != "all":
             number = s.index.item(name, plan.id).number
-            found = [d for d in found if d.item == number]
+            found, which = [d for d in found if d.item == number], str(number)
         return Response(to_ics(found, {plan.id: plan}), media_type="text/calendar; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="plan-{name}.ics"'})
+                        headers={"Content-Disposition": f'attachment; filename="{plan.id}-{which}.ics"'})
 
     async def api_ask(request: Request) -> Response:
         q = question(request)
@@ -213,7 +256,7 @@ def create_app(services: WebServices) -> Starlette:
             return JSONResponse({"query": q, "answered": False, "results": [], "error": "empty question"}, 400)
         refused = limited(request)
         if refused is not None:
-            return JSONResponse({"error": "too many questions"}, 429, headers=dict(refused.headers))
+            return JSONResponse({"error": "too many questions"}, 429, headers={"Retry-After": refused.headers["retry-after"]})
         raw_k = request.query_params.get("k", "3")
         started = time.perf_counter()
         result = s.index.search(q, k=int(raw_k) if raw_k.isdigit() and 1 <= int(raw_k) <= 10 else 3)
@@ -227,7 +270,8 @@ def create_app(services: WebServices) -> Starlette:
         try:
             s.store.db.execute("select count(*) from migrations").fetchone()
         except sqlite3.Error as exc:
-            status.update(status="unavailable", database=str(exc))
+            log.error("healthz: the database is unusable: %s", exc)
+            status.update(status="unavailable", database="unusable (see the log)")
         if not s.ready:
             status["status"] = "starting"
         return JSONResponse(status, 200 if status["status"] == "ok" else 503)
@@ -242,19 +286,25 @@ def create_app(services: WebServices) -> Starlette:
     async def telegram(request: Request) -> Response:
         if s.on_update is None or not s.webhook_secret:
             return PlainTextResponse("not found", 404)
-        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), s.webhook_secret):
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+        if not hmac.compare_digest(given, s.webhook_secret.encode()):
             return PlainTextResponse("forbidden", 403)  # nothing processed
+        raw = await limited_body(request, 1 << 20)
+        if raw is None:
+            return PlainTextResponse("too large", 413)
         try:
-            body = json.loads(await request.body())
+            body = json.loads(raw)
             if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
                 raise ValueError("not an update")
-        except ValueError:
+        except (ValueError, RecursionError):
             return PlainTextResponse("bad update", 400)
         try:
             await s.on_update(body)  # stored before Telegram hears 200
         except sqlite3.Error as exc:
             log.error("webhook: update %s could not be stored (%s); Telegram will send it again", body["update_id"], exc)
             return PlainTextResponse("not stored, send again", 503)
+        except (KeyError, TypeError, ValueError, RecursionError) as exc:  # no sending it again can help
+            log.warning("webhook: update %s is not one we can read (%s): dropped", body["update_id"], exc)
         return JSONResponse({})
 
     async def favicon(request: Request) -> Response:
