@@ -22,7 +22,7 @@ MAX_INPUT_CHARS = 10_000  # anything longer is cut before it reaches the index
 def _index() -> Index:
     from index import Index
 
-    return Index.build(progress=_progress if sys.stderr.isatty() else None)
+    return Index.build(_plans(), progress=_progress if sys.stderr.isatty() else None)
 
 
 def _progress(done: int, total: int) -> None:
@@ -181,9 +181,16 @@ def cmd_deadlines(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 
 def _plans() -> tuple[Plan, ...]:
-    from corpus import shipped_plans
+    """The shipped plans and PLAN_BOT_PLANS_DIR's; a clear message and exit 2 when they cannot load."""
+    from bot.config import ConfigError, Settings
+    from corpus import PlanParseError
+    from corpus.load import PlanMetaError, plans_with
 
-    return shipped_plans()
+    try:
+        return plans_with(Settings.from_env().plans_dir)
+    except (ConfigError, PlanParseError, PlanMetaError) as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
 
 
 def cmd_reminders(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:

@@ -48,6 +48,7 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)  # X-Telegram-Bot-Api-Secret-Token
     web_rate: int = DEFAULT_WEB_RATE  # web questions per client per minute (0: no limit)
     trusted_proxies: tuple[str, ...] = ()  # whose X-Forwarded-For names the client
+    plans_dir: Path | None = None  # the operator's plans, loaded with the shipped ones
 
     @property
     def tzinfo(self) -> ZoneInfo:
@@ -80,6 +81,7 @@ class Settings:
             webhook_secret=_webhook_secret(get("PLAN_BOT_WEBHOOK_SECRET")),
             web_rate=_count(get("PLAN_BOT_WEB_RATE"), DEFAULT_WEB_RATE, "PLAN_BOT_WEB_RATE", "questions per client a minute"),
             trusted_proxies=_proxies(get("PLAN_BOT_TRUSTED_PROXIES")),
+            plans_dir=_plans_dir(get("PLAN_BOT_PLANS_DIR")),
         )
 
 
@@ -187,3 +189,12 @@ def _proxies(raw: str) -> tuple[str, ...]:
             raise ConfigError(f"PLAN_BOT_TRUSTED_PROXIES: {part!r} is not an address or network") from exc
         out.append(part)
     return tuple(out)
+
+
+def _plans_dir(raw: str) -> Path | None:
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise ConfigError(f"PLAN_BOT_PLANS_DIR={raw!r}: no such folder (a folder of .txt plans, a .toml beside each)")
+    return path

@@ -61,3 +61,17 @@ def load_plans(directory: Path | None = None) -> tuple[Plan, ...]:
 def shipped_plans() -> tuple[Plan, ...]:
     """The plans shipped with the package, parsed once per process."""
     return load_plans()
+
+
+def plans_with(extra: Path | None) -> tuple[Plan, ...]:
+    """The shipped plans and, from the operator's folder `extra` (PLAN_BOT_PLANS_DIR), theirs, ordered
+    by id; an id may not be used twice. A folder that does not exist is an error, not an empty set."""
+    if extra is None:
+        return shipped_plans()
+    if not Path(extra).is_dir():
+        raise PlanMetaError(f"PLAN_BOT_PLANS_DIR={extra}: no such folder (a folder of .txt plans, a .toml beside each)")
+    mine = load_plans(Path(extra))
+    clash = sorted({p.id for p in mine} & {p.id for p in shipped_plans()})
+    if clash:
+        raise PlanMetaError(f"PLAN_BOT_PLANS_DIR={extra}: plan id {', '.join(clash)} is already a shipped plan's")
+    return tuple(sorted((*shipped_plans(), *mine), key=lambda p: p.id))

@@ -162,3 +162,45 @@ def test_a_malformed_plan_in_a_folder_fails_naming_its_file_and_line(folder):
     with pytest.raises(PlanParseError, match="item 4 is missing") as err:
         load_plans(folder)
     assert str(err.value).startswith(f"{SECOND_ID}.txt:{n + 1}: ")
+
+
+# ---- the operator's folder: PLAN_BOT_PLANS_DIR ----------------------------------------------------
+
+def plan_bot(*args: str, env: dict[str, str], stdin: str | None = None):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PLAN_BOT_")}
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env={**base, **env}, input=stdin,
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent)
+
+
+def test_plans_dropped_in_the_folder_are_loaded_with_the_shipped_ones(tmp_path: Path) -> None:
+    from corpus.load import plans_with
+
+    for src in sorted(SECOND_DIR.iterdir()):
+        shutil.copy(src, tmp_path / src.name)
+    assert [p.id for p in plans_with(tmp_path)] == sorted([REAL_ID, SECOND_ID])
+    env = {"PLAN_BOT_PLANS_DIR": str(tmp_path)}
+    item = plan_bot("item", "1", "--plan", SECOND_ID, env=env)
+    assert item.returncode == 0 and "深化党的创新理论学习" in item.stdout, item.stderr
+    answer = plan_bot("ask", "--json", "深化党的创新理论学习", env=env)
+    assert answer.returncode == 0 and any(r["plan"] == SECOND_ID for r in __import__("json").loads(answer.stdout)["results"])
+
+
+def test_a_missing_folder_a_broken_plan_and_a_reused_id_are_named(tmp_path: Path) -> None:
+    missing = plan_bot("ask", "学前教育", env={"PLAN_BOT_PLANS_DIR": str(tmp_path / "nope")})
+    assert missing.returncode == 2 and "PLAN_BOT_PLANS_DIR" in missing.stderr and "no such folder" in missing.stderr
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    shutil.copy(SECOND_DIR / f"{SECOND_ID}.toml", broken / f"{SECOND_ID}.toml")
+    (broken / f"{SECOND_ID}.txt").write_text("这不是一份计划。\n", encoding="utf-8")
+    bad = plan_bot("ask", "学前教育", env={"PLAN_BOT_PLANS_DIR": str(broken)})
+    assert bad.returncode == 2 and f"{SECOND_ID}.txt:" in bad.stderr
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    for suffix in (".txt", ".toml"):
+        shutil.copy(PLANS_DIR / f"{REAL_ID}{suffix}", twin / f"copy{suffix}")
+    clash = plan_bot("ask", "学前教育", env={"PLAN_BOT_PLANS_DIR": str(twin)})
+    assert clash.returncode == 2 and REAL_ID in clash.stderr and "shipped" in clash.stderr

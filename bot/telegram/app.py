@@ -47,6 +47,8 @@ from bot.telegram.handlers import (
 )
 from bot.telegram.inbox import InboxApplication, InboxRequest
 from bot.telegram.sender import TelegramSender
+from corpus import PlanParseError
+from corpus.load import PlanMetaError, plans_with
 from index import Index
 
 log = logging.getLogger(__name__)
@@ -130,12 +132,15 @@ def run(settings: Settings, *, clock: Clock = utc_now, index: Index | None = Non
         log.error("plan-bot cannot start: %s", exc)
         return EXIT_FAILED
     try:
-        index = index or Index.build()
+        index = index or Index.build(plans_with(settings.plans_dir))
         index.search("学前教育")  # warm the tokenizer before the first user asks
         application = build_application(settings, index, store, clock, rate_limiter=rate_limiter)
         log.info("plan-bot starting: %d items, search by %s, database %s", len(index.items),
                  "words and meaning" if index.encoder is not None else "words only", settings.db_path)
         application.run_polling(allowed_updates=ALLOWED_UPDATES)  # start-up calls: retried by the limiter
+    except (PlanParseError, PlanMetaError) as exc:  # an operator's plan that does not parse: say where
+        log.error("plan-bot cannot start: %s", exc)
+        return EXIT_FAILED
     except InvalidToken:
         log.error("Telegram rejected %s: check the token from @BotFather (in .env or the environment)", TOKEN_VAR)
         return EXIT_FAILED

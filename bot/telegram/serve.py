@@ -27,6 +27,8 @@ from bot.logs import configure_logging
 from bot.store import Store, StoreError
 from bot.telegram.app import ALLOWED_UPDATES, EXIT_FAILED, build_application
 from bot.web import WebServices, create_app, web_server
+from corpus import PlanParseError
+from corpus.load import PlanMetaError, plans_with
 from index import Index
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,11 @@ def serve(settings: Settings, *, clock: Clock = utc_now, index: Index | None = N
         log.error("plan-bot cannot start: %s", exc)
         return EXIT_FAILED
     try:
-        return asyncio.run(_serve(settings, store, index or Index.build(), clock))
+        index = index or Index.build(plans_with(settings.plans_dir))
+        return asyncio.run(_serve(settings, store, index, clock))
+    except (PlanParseError, PlanMetaError) as exc:  # an operator's plan that does not parse: say where
+        log.error("plan-bot cannot start: %s", exc)
+        return EXIT_FAILED
     finally:
         store.close()
 
