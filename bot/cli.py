@@ -288,6 +288,19 @@ def cmd_serve(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return serve(settings)
 
 
+def cmd_doctor(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Check the set-up; exit 0 when every check passes, 1 otherwise."""
+    from bot.doctor import run_checks
+
+    out = out or sys.stdout
+    checks = run_checks()
+    for check in checks:
+        out.write(check.line() + "\n")
+    failed = sum(not c.ok for c in checks)
+    out.write("all checks passed\n" if not failed else f"{failed} check(s) failed\n")
+    return 0 if not failed else 1
+
+
 def cmd_chat(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """The offline console: the bot's commands and answers as plain text, no token or network."""
     return _console(args.db, out or sys.stdout)
@@ -366,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="the web page (and the bot: webhook or polling) in one server; /healthz, /metrics")
     p.add_argument("--listen", metavar="HOST:PORT", help="address to listen on (default PLAN_BOT_LISTEN, else 127.0.0.1:8080)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("doctor", help="check the set-up: configuration, database, plans, caches, token (reads only)")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("chat", help="try the bot offline in this terminal (same commands and answers)")
     p.add_argument("--db", help="SQLite file for the question log (default: in memory, forgotten on exit)")

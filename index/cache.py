@@ -84,3 +84,16 @@ def cached(directory: Path | str | None, name: str, key: str, compute: Callable[
     value = compute()
     _store(directory, name, path, value)
     return value
+
+
+def peek(directory: Path | str | None, name: str, key: str, valid: Callable[[Any], bool] = lambda v: True) -> str:
+    """What the cache holds for (name, key), without computing or writing: "cached", "missing" or
+    "damaged" (it would be recomputed)."""
+    directory = resolve(directory)
+    if directory is None:
+        return "missing"
+    path = directory / f"{name}-{key}.marshal"
+    if not path.exists():
+        return "missing"
+    ok, _ = _load(path, valid)
+    return "cached" if ok else "damaged"

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .cache import DEFAULT, cached, fingerprint
+from .cache import DEFAULT, cached, fingerprint, peek
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,17 @@ def passage_vectors(encoder: Encoder, texts: Sequence[str], cache_dir: Path | st
             raise EncoderFailed(f"{encoder.name} returned unusable passage vectors (shape {vectors.shape})")
         return value
 
+    valid = _valid_vectors(n, dim)
+    key = _vector_key(encoder, texts)
+    _, raw = cached(cache_dir, "vectors", key, compute, valid=valid)
+    return np.frombuffer(raw, dtype=np.float32).reshape(n, dim)
+
+
+def _vector_key(encoder: Encoder, texts: Sequence[str]) -> str:
+    return fingerprint(encoder.name, str(encoder.dim), *texts)
+
+
+def _valid_vectors(n: int, dim: int) -> Callable[[object], bool]:
     def valid(v: object) -> bool:
         """Shape and content check: a stale or damaged entry is recomputed, never trusted."""
         if not (isinstance(v, tuple) and len(v) == 2 and v[0] == dim and isinstance(v[1], bytes)
@@ -169,7 +180,9 @@ def passage_vectors(encoder: Encoder, texts: Sequence[str], cache_dir: Path | st
             return False
         a = np.frombuffer(v[1], dtype=np.float32).reshape(n, dim)
         return bool(np.isfinite(a).all()) and bool(np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-3))
+    return valid
 
-    key = fingerprint(encoder.name, str(dim), *texts)
-    _, raw = cached(cache_dir, "vectors", key, compute, valid=valid)
-    return np.frombuffer(raw, dtype=np.float32).reshape(n, dim)
+
+def vector_cache_state(encoder: Encoder, texts: Sequence[str], cache_dir: Path | str | None = DEFAULT) -> str:
+    """"cached", "missing" (computed at the next start) or "damaged" (recomputed), computing nothing."""
+    return peek(cache_dir, "vectors", _vector_key(encoder, texts), _valid_vectors(len(texts), encoder.dim))
