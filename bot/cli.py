@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Sequence, TextIO, cast
 
 if TYPE_CHECKING:  # for annotations only: sub-commands import what they need when run
+    from bot.store import Store
     from corpus import Plan
     from index import Index
 
@@ -288,6 +289,62 @@ def cmd_serve(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return serve(settings)
 
 
+def _read_store() -> Store:
+    """PLAN_BOT_DB opened read-only, or a message and exit 2."""
+    from bot.config import ConfigError, Settings
+    from bot.store import Store, StoreError
+
+    try:
+        return Store.open_readonly(Settings.from_env().db_path)
+    except (ConfigError, StoreError) as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def cmd_feedback_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Distinct questions as evaluation cases (JSON lines), most asked first."""
+    from datetime import datetime, timezone
+
+    from bot.report import asked, parse_day
+
+    out = out or sys.stdout
+    try:
+        since = parse_day(args.since) if args.since else datetime(1970, 1, 1, tzinfo=timezone.utc)
+    except ValueError:
+        print(f"plan-bot: --since {args.since!r}: use a day as YYYY-MM-DD", file=sys.stderr)
+        return EXIT_USAGE
+    store = _read_store()
+    try:
+        for case in asked(store, since, unanswered=args.unanswered, down=args.down):
+            _print_json(case.eval_case(), out)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """The figures of the last days."""
+    from dataclasses import asdict
+    from datetime import datetime, timezone
+
+    from bot.report import stats
+
+    out = out or sys.stdout
+    if not 1 <= args.days <= 3650:
+        print("plan-bot: --days must be between 1 and 3650", file=sys.stderr)
+        return EXIT_USAGE
+    store = _read_store()
+    try:
+        figures = stats(store, datetime.now(timezone.utc), args.days)
+    finally:
+        store.close()
+    if args.json:
+        _print_json({**asdict(figures), "share_answered": round(figures.share_answered, 4)}, out)
+    else:
+        out.write(figures.text() + "\n")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Check the set-up; exit 0 when every check passes, 1 otherwise."""
     from bot.doctor import run_checks
@@ -379,6 +436,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="the web page (and the bot: webhook or polling) in one server; /healthz, /metrics")
     p.add_argument("--listen", metavar="HOST:PORT", help="address to listen on (default PLAN_BOT_LISTEN, else 127.0.0.1:8080)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("feedback", help="export what people asked (unanswered, voted down) as evaluation cases")
+    fsub = p.add_subparsers(dest="feedback_command", required=True)
+    e = fsub.add_parser("export", help="JSON lines in plan-bot eval's format, gold left empty for a person to fill")
+    e.add_argument("--since", metavar="YYYY-MM-DD", help="only questions asked since that day (default: all)")
+    e.add_argument("--unanswered", action="store_true", help="only questions the plan was not found to answer")
+    e.add_argument("--down", action="store_true", help="only questions someone voted 👎")
+    e.set_defaults(func=cmd_feedback_export)
+
+    p = sub.add_parser("stats", help="questions, answers, votes, subscribers and reminders of the last days")
+    p.add_argument("--days", type=int, default=7, help="the period in days (default 7)")
+    p.add_argument("--json", action="store_true", help="as JSON")
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("doctor", help="check the set-up: configuration, database, plans, caches, token (reads only)")
     p.set_defaults(func=cmd_doctor)

@@ -129,8 +129,12 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     return applied
 
 
-def _iso(moment: datetime) -> str:
+def iso_time(moment: datetime) -> str:
+    """A moment as stored: UTC, ISO 8601 with milliseconds (so text order is time order)."""
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+_iso = iso_time
 
 
 class Store:
