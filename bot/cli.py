@@ -21,9 +21,30 @@ MAX_INPUT_CHARS = 10_000  # anything longer is cut before it reaches the index
 
 
 def _index() -> Index:
+    """The shipped and PLAN_BOT_PLANS_DIR's plans, with the questions operators taught (PLAN_BOT_DB,
+    read-only, when it exists)."""
     from index import Index
 
-    return Index.build(_plans(), progress=_progress if sys.stderr.isatty() else None)
+    index = Index.build(_plans(), progress=_progress if sys.stderr.isatty() else None)
+    _learn_taught(index)
+    return index
+
+
+def _learn_taught(index: Index) -> None:
+    from bot.config import ConfigError, Settings
+    from bot.store import Store, StoreError
+
+    try:
+        path = Settings.from_env().db_path
+        if not path.is_file():
+            return
+        store = Store.open_readonly(path)
+    except (ConfigError, StoreError):
+        return  # no usable database: nothing taught (doctor says why)
+    try:
+        index.teach([(plan, item, q) for _, plan, item, q in store.taught()])
+    finally:
+        store.close()
 
 
 def _progress(done: int, total: int) -> None:
@@ -322,6 +343,62 @@ def cmd_feedback_export(args: argparse.Namespace, out: TextIO | None = None) -> 
     return 0
 
 
+MAX_TAUGHT_CHARS = 300  # the search reads no further
+
+
+def cmd_teach(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Teach, list or remove taught questions in PLAN_BOT_DB."""
+    from datetime import datetime, timezone
+
+    from bot.config import ConfigError, Settings
+    from bot.store import Store, StoreError
+    from index.refs import parse_item_ref
+
+    out = out or sys.stdout
+    try:
+        settings = Settings.from_env()
+        store = Store.open(settings.db_path, settings.secret)
+    except (ConfigError, StoreError) as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.list:
+            for tid, plan_id, item, q in store.taught():
+                out.write(f"{tid}\t{plan_id}\t{item}\t{q}\n")
+            return 0
+        if args.remove is not None:
+            if store.forget(args.remove):
+                out.write(f"removed taught question {args.remove}\n")
+                return 0
+            print(f"plan-bot: no taught question has id {args.remove} (see plan-bot teach --list)", file=sys.stderr)
+            return EXIT_USAGE
+        question = (args.question or "").strip()
+        if not args.item or not question:
+            print('plan-bot: usage: plan-bot teach 15 "退休老师可以去农村支教吗" (or --list, --remove ID)', file=sys.stderr)
+            return EXIT_USAGE
+        if len(question) > MAX_TAUGHT_CHARS:
+            print(f"plan-bot: the question is {len(question)} characters; teach one of at most {MAX_TAUGHT_CHARS}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        plans = _plans()
+        chosen = [p for p in plans if p.id == args.plan] if args.plan else [
+            max(plans, key=lambda p: (p.meta.year, p.meta.published))]
+        if not chosen:
+            print(f"plan-bot: no plan {args.plan!r} (plans: {', '.join(p.id for p in plans)})", file=sys.stderr)
+            return EXIT_USAGE
+        plan = chosen[0]
+        number = parse_item_ref(args.item)
+        lo, hi = plan.item_range
+        if number is None or not lo <= number <= hi:
+            print(f"plan-bot: “{args.item}” is not an item of {plan.id}: use {lo}–{hi}", file=sys.stderr)
+            return EXIT_USAGE
+        tid = store.teach(plan.id, number, question, datetime.now(timezone.utc))
+        out.write(f"taught {tid}: item {number} of {plan.id} answers “{question}”\n")
+        return 0
+    finally:
+        store.close()
+
+
 def cmd_stats(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """The figures of the last days."""
     from dataclasses import asdict
@@ -379,7 +456,10 @@ def _console(db: str | None, out: TextIO) -> int:
         return EXIT_USAGE
     store = Store.open(db or MEMORY)
     try:
-        logic = Logic(_index(), store, lambda: datetime.now(timezone.utc), TEXT, tz, channel="console")
+        index = _index()
+        if db:  # the console's own database: its taught questions
+            index.teach([(plan, item, q) for _, plan, item, q in store.taught()])
+        logic = Logic(index, store, lambda: datetime.now(timezone.utc), TEXT, tz, channel="console")
         return run_console(logic, sys.stdin, out, interactive=sys.stdin.isatty())
     except KeyboardInterrupt:
         return 0
@@ -444,6 +524,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--unanswered", action="store_true", help="only questions the plan was not found to answer")
     e.add_argument("--down", action="store_true", help="only questions someone voted 👎")
     e.set_defaults(func=cmd_feedback_export)
+
+    p = sub.add_parser("teach", help="teach the search: item N answers this question (--list, --remove ID)")
+    p.add_argument("item", nargs="?", help="the item: 15, 十五, 第15条 (of the newest plan, or --plan)")
+    p.add_argument("question", nargs="?", help="the question it answers, in quotes")
+    p.add_argument("--plan", metavar="ID", help="the plan the item belongs to (default: the newest)")
+    p.add_argument("--list", action="store_true", help="list the taught questions")
+    p.add_argument("--remove", type=int, metavar="ID", help="remove the taught question with this id")
+    p.set_defaults(func=cmd_teach)
 
     p = sub.add_parser("stats", help="questions, answers, votes, subscribers and reminders of the last days")
     p.add_argument("--days", type=int, default=7, help="the period in days (default 7)")

@@ -108,8 +108,15 @@ def m009_inbox(db: sqlite_utils.Database) -> None:
                        not_null={"received_at", "state"})
 
 
+def m010_taught(db: sqlite_utils.Database) -> None:
+    """Questions an operator taught the search: this item answers this question."""
+    db.table("taught").create({"id": int, "plan": str, "item": int, "question": str, "created_at": str}, pk="id",
+                              not_null={"plan", "item", "question", "created_at"})
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     m001_questions, m002_feedback, m003_salt, *reminder_store.MIGRATIONS, m008_question_days, m009_inbox,
+    m010_taught,
 )
 
 
@@ -328,6 +335,28 @@ class Store:
         with self.db.conn:
             return int(self.db.conn.execute("delete from inbox where state = 'done' and received_at < ?",
                                             [_iso(before)]).rowcount)
+
+    # ---- taught questions ----------------------------------------------------------------------
+    def teach(self, plan: str, item: int, question: str, at: datetime) -> int:
+        """Record that `item` of `plan` answers `question`; its id (the same question and item once)."""
+        with self.db.conn:
+            found = self.db.conn.execute("select id from taught where plan = ? and item = ? and question = ?",
+                                         [plan, item, question]).fetchone()
+            if found:
+                return int(found[0])
+            cursor = self.db.conn.execute("insert into taught (plan, item, question, created_at) values (?, ?, ?, ?)",
+                                          [plan, item, question, iso_time(at)])
+            return int(cursor.lastrowid or 0)
+
+    def taught(self) -> list[tuple[int, str, int, str]]:
+        """Every taught question: (id, plan, item, question), oldest first."""
+        return [(int(r["id"]), r["plan"], int(r["item"]), r["question"])
+                for r in self.db.query("select * from taught order by id")]
+
+    def forget(self, taught_id: int) -> bool:
+        """Remove a taught question; False if there was none with that id."""
+        with self.db.conn:
+            return bool(self.db.conn.execute("delete from taught where id = ?", [taught_id]).rowcount)
 
     # ---- feedback ---------------------------------------------------------------------------
     def record_feedback(self, question_id: int, user_id: int, vote: int, at: datetime) -> Feedback:

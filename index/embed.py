@@ -140,9 +140,11 @@ def load_encoder(factory: Callable[[], Encoder] = E5Encoder) -> Encoder | None:
 
 
 def passage_vectors(encoder: Encoder, texts: Sequence[str], cache_dir: Path | str | None = DEFAULT,
-                    progress: Progress | None = None) -> np.ndarray:
-    """Unit vectors of the passages, from the cache when the model and the texts are unchanged."""
+                    progress: Progress | None = None, *, as_questions: bool = False) -> np.ndarray:
+    """Unit vectors of the passages, from the cache when the model and the texts are unchanged.
+    `as_questions`: encode the texts as questions (taught questions are compared with questions)."""
     n, dim = len(texts), encoder.dim
+    encode = encoder.queries if as_questions else encoder.passages
 
     def compute() -> tuple[int, bytes]:
         log.info("computing the vectors of %d passages with %s (once: they are cached)", n, encoder.name)
@@ -150,7 +152,7 @@ def passage_vectors(encoder: Encoder, texts: Sequence[str], cache_dir: Path | st
         parts = []
         try:
             for start in range(0, n, BATCH):
-                parts.append(encoder.passages(texts[start : start + BATCH]))
+                parts.append(encode(texts[start : start + BATCH]))
                 if progress is not None:
                     progress(min(start + BATCH, n), n)
             vectors = np.vstack(parts) if parts else np.zeros((0, dim), np.float32)
@@ -163,7 +165,7 @@ def passage_vectors(encoder: Encoder, texts: Sequence[str], cache_dir: Path | st
         return value
 
     valid = _valid_vectors(n, dim)
-    key = _vector_key(encoder, texts)
+    key = _vector_key(encoder, texts) if not as_questions else fingerprint("questions", _vector_key(encoder, texts))
     _, raw = cached(cache_dir, "vectors", key, compute, valid=valid)
     return np.frombuffer(raw, dtype=np.float32).reshape(n, dim)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +22,7 @@ from .detail import asks_about_unnamed_school, detail_missing, school_name_patte
 from .embed import Encoder, EncoderFailed, Progress, load_encoder, passage_vectors
 from .pinyin import PinyinWords
 from .refs import RefError, parse_item_ref, parse_section_ref
+from .taught import Taught, best_match
 from .tokenize import BIGRAM, DATA, Tokenizer, _read_lines, default_tokenizer
 from .typos import Homophones
 
@@ -213,6 +214,8 @@ class Index:
         self.tokenizer = tokenizer
         self.calibration = calibration
         self.encoder = encoder
+        self._cache_dir = cache_dir
+        self._taught: list[Taught] = []  # operators' taught questions (see teach)
         self.items: list[Item] = [it for p in plans for it in p.all_items()]
         self.passages: list[Passage] = [ps for it in self.items for ps in it.passages]
         item_pos = {(it.plan, it.number): i for i, it in enumerate(self.items)}
@@ -398,11 +401,38 @@ class Index:
         if prep is None:
             return Answer(query, False, (), len(query) > MAX_QUERY_CHARS, reason="empty")
         words = self.words_calibration
+        if self._taught:  # an operator's taught question takes precedence when this one is close to it
+            taught = best_match(self._taught, frozenset(prep.weights), None)
+            if taught is None and self.encoder is not None:
+                prep = self.with_meaning(prep)
+                taught = best_match(self._taught, frozenset(prep.weights), self._query_vector(prep))
+            if taught is not None:
+                cal = self.calibration if prep.cos is not None else words
+                return self.answer(prep, k, cal, pin=taught.item)
         by_words = self.answer(prep, k, words)
         if self.encoder is None or decisive(by_words, words, self.calibration.cascade):
             return by_words
         prep = self.with_meaning(prep)
         return self.answer(prep, k, self.calibration) if prep.cos is not None else by_words
+
+    def teach(self, entries: Sequence[tuple[str, int, str]]) -> int:
+        """Use these taught questions (plan id, item number, question) from now on, replacing any
+        before; unknown plans or items are skipped. How many are in use."""
+        where = {(it.plan, it.number): i for i, it in enumerate(self.items)}
+        kept = [(where[(plan, number)], q) for plan, number, q in entries if (plan, number) in where]
+        normalized = [self.tokenizer.normalize(q[:MAX_QUERY_CHARS]) for _, q in kept]
+        vectors: Sequence[np.ndarray | None] = [None] * len(kept)
+        if self.encoder is not None and normalized:  # cached on disk like the passages': starts stay fast
+            vectors = list(passage_vectors(self.encoder, normalized, self._cache_dir, as_questions=True))
+        self._taught = [Taught(i, q, frozenset(self._weighted_terms(n, self.tokenizer.fired(n))[0]), v)
+                        for (i, q), n, v in zip(kept, normalized, vectors)]
+        return len(self._taught)
+
+    def _query_vector(self, prep: Prepared) -> np.ndarray | None:
+        """The question's vector (from the encoder's cache: `with_meaning` just computed it)."""
+        if self.encoder is None or prep.cos is None:
+            return None
+        return self.encoder.queries([prep.nq])[0]
 
     @cached_property
     def words_calibration(self) -> Calibration:
@@ -416,14 +446,18 @@ class Index:
             return prep.lex
         return _z(prep.lex) + weight * _z(prep.cos)
 
-    def answer(self, prep: Prepared, k: int, calibration: Calibration) -> Answer:
-        """Rank, pick the matching sentences, and decide whether the plan answers (one calibration)."""
+    def answer(self, prep: Prepared, k: int, calibration: Calibration, pin: int | None = None) -> Answer:
+        """Rank, pick the matching sentences, and decide whether the plan answers (one calibration).
+        `pin`: an item an operator taught for this question — first, and answered."""
         query, truncated, corrections = prep.query, prep.truncated, prep.corrections
         item_scores = self.fused(prep, calibration.fusion_weight)
         order = np.argsort(-item_scores, kind="stable").tolist()
+        if pin is not None:
+            order.remove(pin)
+            order.insert(0, pin)
         cos_z = None if prep.cos is None else _z(prep.cos)
         if cos_z is None:
-            top = [i for i in order[: k + 2] if item_scores[i] > 0]
+            top = [i for n, i in enumerate(order[: k + 2]) if item_scores[i] > 0 or (n == 0 and pin is not None)]
         else:
             top = [i for n, i in enumerate(order) if n == 0 or prep.lex[i] > 0 or cos_z[i] >= RELATED_Z][: k + 2]
         if not top:
@@ -449,7 +483,7 @@ class Index:
         # However well its words match, a question is not answered by this plan when it asks for a
         # detail the matched sentence lacks (index/detail.py), or is about another province or city
         # (the plan's own region is listed in its metadata).
-        answered = confidence >= calibration.threshold and not features.vetoed()
+        answered = pin is not None or (confidence >= calibration.threshold and not features.vetoed())
         reason = "" if answered else (
             "detail-not-in-plan" if features.detail_missing else "elsewhere" if features.elsewhere else "off-topic")
         return Answer(query, answered, tuple(hits), truncated, reason, corrections=corrections, features=features)

@@ -49,7 +49,7 @@ def test_an_old_database_is_upgraded_once_in_wal_mode_keeping_its_rows(tmp_path)
     old.close()
     first = Store.open(path)
     first.db.execute("delete from migrations where name >= 'm004'")  # as if made by the code before reminders
-    for table in ("deliveries", "personal_reminders", "subscriptions", "chats", "question_days", "inbox"):
+    for table in ("deliveries", "personal_reminders", "subscriptions", "chats", "question_days", "inbox", "taught"):
         first.db[table].drop()
     first.log_question(1, "学前教育", [11], True, "p", T0)
     first.close()

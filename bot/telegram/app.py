@@ -133,6 +133,7 @@ def run(settings: Settings, *, clock: Clock = utc_now, index: Index | None = Non
         return EXIT_FAILED
     try:
         index = index or Index.build(plans_with(settings.plans_dir))
+        index.teach([(plan, item, q) for _, plan, item, q in store.taught()])  # what operators taught
         index.search("学前教育")  # warm the tokenizer before the first user asks
         application = build_application(settings, index, store, clock, rate_limiter=rate_limiter)
         log.info("plan-bot starting: %d items, search by %s, database %s", len(index.items),

@@ -51,6 +51,7 @@ def serve(settings: Settings, *, clock: Clock = utc_now, index: Index | None = N
         return EXIT_FAILED
     try:
         index = index or Index.build(plans_with(settings.plans_dir))
+        index.teach([(plan, item, q) for _, plan, item, q in store.taught()])  # what operators taught
         return asyncio.run(_serve(settings, store, index, clock))
     except (PlanParseError, PlanMetaError) as exc:  # an operator's plan that does not parse: say where
         log.error("plan-bot cannot start: %s", exc)
