@@ -38,6 +38,13 @@ COMMANDS: tuple[Command, ...] = (
 
 COMMAND_NAMES: frozenset[str] = frozenset(c.name for c in COMMANDS)
 
+# For PLAN_BOT_ADMIN_IDS only: in their command menu, not in /help or anyone else's menu.
+ADMIN_COMMANDS: tuple[Command, ...] = (
+    Command("stats", "[天数]", "运行情况：提问、回答、投票、订阅和提醒，附每日图表"),
+    Command("teach", "N 问题", "教机器人：第 N 条回答这个问题（类似的问题也会先给出这一条）"),
+    Command("taught", "", "查看和删除教过的问题"),
+)
+
 
 def command(name: str) -> Command:
     """The command with this name; KeyError if there is none."""

@@ -204,6 +204,7 @@ class FakeTelegram:
         self._cond = threading.Condition()
         self._updates: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] = {}  # the last setWebhook's parameters
+        self.scoped_commands: dict[int, list[dict[str, Any]]] = {}  # setMyCommands for one chat
         self._update_ids = itertools.count(1)
         self._ids = itertools.count(1)
         self._chats: dict[int, dict[str, Any]] = {}
@@ -294,7 +295,14 @@ class FakeTelegram:
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(c.get("description", "")) <= 256:
                 raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        self.commands = list(commands)
+        scope = params.get("scope")
+        if isinstance(scope, str):
+            scope = json.loads(scope)
+        if scope and scope.get("type") == "chat":
+            self._chat(scope.get("chat_id"))  # Telegram refuses a scope for a chat it does not know
+            self.scoped_commands[int(scope["chat_id"])] = list(commands)
+        else:
+            self.commands = list(commands)
         return True
 
     def api_getmycommands(self, params: dict[str, Any], call: Call) -> list[dict[str, Any]]:
@@ -365,6 +373,22 @@ class FakeTelegram:
             message["caption"] = caption
         if entities:
             message["caption_entities"] = entities
+        return self._store(message)
+
+    def api_sendphoto(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """sendPhoto (multipart upload): a Message with the photo; the upload must be a PNG or JPEG."""
+        chat = self._chat(params.get("chat_id"))
+        upload = call.files.get(str(params.get("photo", "")).removeprefix("attach://")) or call.files.get("photo")
+        if upload is None:
+            raise bad_request("there is no photo in the request")
+        _, data = upload
+        if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8")):
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        message = self._new_message(chat, self.bot)
+        message["photo"] = [{"file_id": f"ph{next(self._ids)}", "file_unique_id": f"u{next(self._ids)}",
+                             "width": 640, "height": 320, "file_size": len(data)}]
+        if params.get("caption"):
+            message["caption"] = params["caption"]
         return self._store(message)
 
     def api_answercallbackquery(self, params: dict[str, Any], call: Call) -> bool:

@@ -21,7 +21,8 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.commands import COMMANDS
+from bot.admin import FORGET
+from bot.commands import ADMIN_COMMANDS, COMMANDS
 from bot.config import TOKEN_VAR, ConfigError, Settings
 from bot.limits import ChatBudget
 from bot.logic import Clock, Logic
@@ -34,6 +35,7 @@ from bot.telegram.flood import RetryingRateLimiter
 from bot.telegram.handlers import (
     SERVICES,
     Services,
+    on_admin_command,
     on_button,
     on_command,
     on_error,
@@ -41,6 +43,7 @@ from bot.telegram.handlers import (
     on_inline,
     on_non_text,
     on_private_text,
+    on_taught_button,
     on_unknown_command,
     post_init,
     post_stop,
@@ -111,6 +114,12 @@ def add_handlers(application: Application) -> None:
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     for command in COMMANDS:
         application.add_handler(CommandHandler(command.name, on_command))
+    admins = application.bot_data[SERVICES].settings.admin_ids
+    if admins:  # for anyone else these stay unknown commands
+        for command in ADMIN_COMMANDS:
+            application.add_handler(CommandHandler(command.name, on_admin_command,
+                                                   filters=filters.Chat(chat_id=sorted(admins))))
+        application.add_handler(CallbackQueryHandler(on_taught_button, pattern=f"^{FORGET}"))
     application.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_private_text))
     application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, on_group_text))

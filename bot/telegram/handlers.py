@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
     InlineQueryResultArticle,
     InputTextMessageContent,
     Message,
@@ -30,7 +31,8 @@ from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import render
-from bot.commands import COMMANDS, addressee, command_for_me
+from bot.admin import AdminCommands
+from bot.commands import ADMIN_COMMANDS, COMMANDS, addressee, command_for_me
 from bot.config import Settings
 from bot.limits import ChatBudget
 from bot.logic import Logic, Origin, Reply
@@ -246,6 +248,37 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await send_reply(message, services(context).logic.non_text())
 
 
+async def on_admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats, /teach, /taught — registered for PLAN_BOT_ADMIN_IDS only (anyone else's are unknown)."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    found = services(context)
+    admin = AdminCommands(found.logic.index, found.logic.store, found.logic.clock)
+    name, arg = command_name(message.text), clean_text(" ".join(context.args or ()))
+    if name == "stats":
+        reply, chart = admin.stats(arg)
+        await send_reply(message, reply)
+        await message.reply_photo(chart, caption="每天的提问：绿色找到了答案，灰色没有")
+    elif name == "teach":
+        await send_reply(message, admin.teach(arg, found.logic.clock()))
+    else:
+        await send_reply(message, admin.taught())
+
+
+async def on_taught_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A remove button under /taught: only an admin may press it."""
+    query = update.callback_query
+    if query is None:
+        return
+    found = services(context)
+    if query.from_user is None or query.from_user.id not in found.settings.admin_ids:
+        await query.answer(render.STALE_BUTTON, show_alert=True)
+        return
+    reply = AdminCommands(found.logic.index, found.logic.store, found.logic.clock).forget(query.data or "")
+    await query.answer(reply.notice or None, show_alert=reply.alert)
+
+
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button press: answer the query, then edit the pressed message or send new ones."""
     if not await within_budget(update, context):
@@ -372,6 +405,12 @@ async def post_init(application: Application) -> None:
     sends a previous process left half-done, and (re)create the reminder jobs from SQLite."""
     await application.bot.set_my_commands([BotCommand(c.name, c.description) for c in COMMANDS])
     found: Services = application.bot_data[SERVICES]
+    admin_menu = [BotCommand(c.name, c.description) for c in (*COMMANDS, *ADMIN_COMMANDS)]
+    for admin in sorted(found.settings.admin_ids):  # the admin commands show in the admins' menus only
+        try:
+            await application.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin))
+        except TelegramError as exc:  # an admin who never wrote to the bot: "chat not found"
+            log.warning("could not set the admin command menu for one admin: %s", exc)
     if found.reminders is not None and application.job_queue is not None:
         found.reminders.start_up()
         schedule_jobs(application.job_queue, found.reminders)
