@@ -43,6 +43,7 @@ ADMIN_COMMANDS: tuple[Command, ...] = (
     Command("stats", "[天数]", "运行情况：提问、回答、投票、订阅和提醒，附每日图表"),
     Command("teach", "N 问题", "教机器人：第 N 条回答这个问题（类似的问题也会先给出这一条）"),
     Command("taught", "", "查看和删除教过的问题"),
+    Command("reload", "", "重新读取计划文件（含 PLAN_BOT_PLANS_DIR），在后台重建索引后切换"),
 )
 
 

@@ -96,6 +96,12 @@ class Logic:
         if set(self._commands) != COMMAND_NAMES:
             raise RuntimeError(f"Logic and COMMANDS disagree: {sorted(set(self._commands) ^ COMMAND_NAMES)}")
 
+    def swap_index(self, index: Index) -> None:
+        """Answer from `index` from now on (a reload): the reminder commands read its plans too."""
+        self.index = index
+        self.reminders.index = index
+        self.reminders.__dict__.pop("catalogue", None)  # rebuilt from the new plans on first use
+
     # ---- commands ---------------------------------------------------------------------------
     def command(self, name: str, arg: str, origin: Origin, bot_username: str = "") -> Reply:
         """Run the command `name` (no slash) with its argument text."""

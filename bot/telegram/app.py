@@ -27,6 +27,7 @@ from bot.config import TOKEN_VAR, ConfigError, Settings
 from bot.limits import ChatBudget
 from bot.logic import Clock, Logic
 from bot.logs import configure_logging
+from bot.reload import Reloader
 from bot.reminders.schedule import Schedule
 from bot.reminders.service import ReminderService
 from bot.render import HTML
@@ -104,7 +105,11 @@ def build_application(settings: Settings, index: Index, store: Store, clock: Clo
     reminders = ReminderService(schedule, clock, logic.reminders.compose, TelegramSender(application.bot),
                                 digest=logic.reminders.compose_digest, rate=settings.reminder_rate)
     budget = ChatBudget(settings.chat_rate) if settings.chat_rate else None
-    application.bot_data[SERVICES] = Services(settings, logic, reminders, budget=budget)
+    def on_swap(swapped: Logic) -> None:  # reminders follow the reloaded plans (and `all` their dates)
+        schedule.catalogue = swapped.reminders.catalogue
+
+    application.bot_data[SERVICES] = Services(settings, logic, reminders, budget=budget,
+                                              reloader=Reloader(logic, settings.plans_dir, on_swap))
     add_handlers(application)
     return application
 

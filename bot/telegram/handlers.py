@@ -38,6 +38,7 @@ from bot.limits import ChatBudget
 from bot.logic import Logic, Origin, Reply
 from bot.logs import Throttle, redact
 from bot.metrics import DROPPED
+from bot.reload import Reloader
 from bot.reminders.service import ReminderService
 from bot.render import clean_text
 from bot.telegram.inbox import InboxApplication, replay
@@ -62,6 +63,7 @@ class Services:
     reports: Throttle = field(default_factory=lambda: Throttle(REPORT_PERIOD))  # admin reports per error
     budget: ChatBudget | None = None  # updates each chat may send per minute (None: no limit)
     queued: set[asyncio.Task[None]] = field(default_factory=set)  # group replies waiting for the group's pacing
+    reloader: Reloader | None = None  # /reload (set by build_application)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -262,6 +264,9 @@ async def on_admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_photo(chart, caption="每天的提问：绿色找到了答案，灰色没有")
     elif name == "teach":
         await send_reply(message, admin.teach(arg, found.logic.clock()))
+    elif name == "reload" and found.reloader is not None:
+        await send_reply(message, Reply(("正在后台重新读取计划，期间照常回答问题……",)))
+        await send_reply(message, Reply((await found.reloader.reload(),)))
     else:
         await send_reply(message, admin.taught())
 
