@@ -65,7 +65,10 @@ def database(path: Path) -> Iterator[Check]:
         try:
             result = conn.execute("PRAGMA integrity_check").fetchone()[0]
             tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
-            done = {r[0] for r in conn.execute("select name from migrations")} if "migrations" in tables else set()
+            done = {r[0] for r in conn.execute("select name from _sqlite_migrations where migration_set = 'plan-bot'")} \
+                if "_sqlite_migrations" in tables else set()
+            if "migrations" in tables:  # a database from before sqlite-utils' runner (moved over at the next start)
+                done |= {r[0] for r in conn.execute("select name from migrations")}
         finally:
             conn.close()
     except sqlite3.Error as exc:

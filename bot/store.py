@@ -1,8 +1,9 @@
 """The bot's SQLite database (sqlite-utils): the question log, 👍/👎 feedback, and (through
 `Store.reminders`, see bot/reminder_store.py) chats, subscriptions, personal reminders and deliveries.
 
-- WAL mode for file databases; schema changes are named migration functions, applied once each and
-  recorded in the `migrations` table.
+- WAL mode for file databases; schema changes are named migration functions, applied once each by
+  sqlite-utils' `Migrations` (recorded in `_sqlite_migrations`; a database made by the hand-written
+  runner before it keeps its history, moved over from its `migrations` table).
 - In the question log and feedback, chat and user ids are never stored: only an HMAC keyed by
   `PLAN_BOT_SECRET`, or else by a random key kept in a file of its own beside the database (mode 0600,
   `<database>.key`), never in the database: the reminder tables hold the real id of chats that use
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
 from bot.reminders import store as reminder_store
 from bot.reminders.store import ReminderStore
@@ -120,20 +122,45 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
 )
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply the migrations not yet recorded, each in its own transaction; return their names."""
-    if "migrations" not in db.table_names():
-        db.table("migrations").create({"name": str, "applied_at": str}, pk="name")
-    done = {row["name"] for row in db["migrations"].rows}
-    applied = []
+MIGRATION_SET = "plan-bot"
+LEGACY_MIGRATIONS = "migrations"  # the table of the hand-written runner this replaced
+
+
+def migration_set() -> Migrations:
+    """sqlite-utils' migration set of every step above, in order (recorded in _sqlite_migrations)."""
+    steps = Migrations(MIGRATION_SET)
     for step in MIGRATIONS:
-        if step.__name__ in done:
-            continue
-        with db.atomic():
-            step(db)
-            db.table("migrations").insert({"name": step.__name__, "applied_at": _iso(datetime.now(timezone.utc))})
-        applied.append(step.__name__)
-    return applied
+        steps(name=step.__name__)(step)
+    return steps
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply the migrations not yet recorded, each in its own transaction; return their names. A database
+    made before sqlite-utils' runner keeps its history: the old table's names are recorded first."""
+    steps = migration_set()
+    _adopt_legacy(db, steps)
+    pending = [m.name for m in steps.pending(db)]
+    steps.apply(db)
+    return pending
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Names of the applied migrations, in the order they were applied (reads only)."""
+    return [m.name for m in migration_set().applied(db)]
+
+
+def _adopt_legacy(db: sqlite_utils.Database, steps: Migrations) -> None:
+    """Record the migrations the hand-written runner applied (table `migrations`), then drop its table."""
+    if LEGACY_MIGRATIONS not in db.table_names():
+        return
+    with db.atomic():
+        steps.ensure_migrations_table(db)
+        known = {m.name for m in steps.applied(db)}
+        for row in db.query(f"select name, applied_at from {LEGACY_MIGRATIONS} order by rowid"):
+            if row["name"] not in known:
+                db.table(Migrations.migrations_table).insert(
+                    {"migration_set": MIGRATION_SET, "name": row["name"], "applied_at": row["applied_at"]})
+        db.table(LEGACY_MIGRATIONS).drop()
 
 
 def iso_time(moment: datetime) -> str:
@@ -150,7 +177,9 @@ class Store:
     def __init__(self, db: sqlite_utils.Database, key: bytes | None = None, *, read_only: bool = False) -> None:
         self.db = db
         if read_only:
-            done = {r["name"] for r in db["migrations"].rows} if "migrations" in db.table_names() else set()
+            done = set(applied_migrations(db)) | (
+                {r["name"] for r in db.query(f"select name from {LEGACY_MIGRATIONS}")}
+                if LEGACY_MIGRATIONS in db.table_names() else set())
             missing = [m.__name__ for m in MIGRATIONS if m.__name__ not in done]
             if missing:
                 db.close()
@@ -245,7 +274,7 @@ class Store:
 
     def migrations(self) -> list[str]:
         """Names of the applied migrations, in order."""
-        return [r["name"] for r in self.db.query("select name from migrations order by rowid")]
+        return applied_migrations(self.db)
 
     # ---- questions --------------------------------------------------------------------------
     def log_question(self, chat_id: int, question: str, items: Iterable[int], answered: bool,

@@ -15,7 +15,7 @@ T0 = datetime(2021, 3, 1, 9, 0, tzinfo=timezone.utc)
 
 def test_a_fresh_database_applies_every_migration_in_order(store):
     assert store.migrations() == [m.__name__ for m in MIGRATIONS]
-    assert {"questions", "feedback", "migrations", "meta"} <= set(store.db.table_names())
+    assert {"questions", "feedback", "_sqlite_migrations", "meta"} <= set(store.db.table_names())
 
 
 def test_reopening_a_file_database_applies_nothing_twice_and_keeps_rows_and_salt(tmp_path):

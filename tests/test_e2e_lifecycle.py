@@ -39,7 +39,8 @@ def test_a_restart_with_the_same_database_keeps_the_log_and_answers_nothing_twic
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from questions").fetchone() == (1,)
         assert conn.execute("select vote from feedback").fetchall() == [(1,)]
-        assert [r[0] for r in conn.execute("select name from migrations")] == [m.__name__ for m in MIGRATIONS]
+        assert [r[0] for r in conn.execute("select name from _sqlite_migrations order by id")] == [
+            m.__name__ for m in MIGRATIONS]
 
 
 def test_a_rejected_token_stops_with_a_clear_message_and_never_prints_the_token(telegram_server, tmp_path):

@@ -48,7 +48,7 @@ def test_an_old_database_is_upgraded_once_in_wal_mode_keeping_its_rows(tmp_path)
     old = sqlite3.connect(path)
     old.close()
     first = Store.open(path)
-    first.db.execute("delete from migrations where name >= 'm004'")  # as if made by the code before reminders
+    first.db.execute("delete from _sqlite_migrations where name >= 'm004'")  # as if made by the code before reminders
     for table in ("deliveries", "personal_reminders", "subscriptions", "chats", "question_days", "inbox", "taught"):
         first.db[table].drop()
     first.log_question(1, "学前教育", [11], True, "p", T0)
@@ -140,7 +140,7 @@ def test_a_dry_run_opens_the_database_read_only(tmp_path):
         ro.reminders.subscribe(1, "p", ITEM, 1, T0)
     ro.close()
     old = Store.open(path)
-    old.db.execute("delete from migrations where name >= 'm004'")  # as if made by the code before reminders
+    old.db.execute("delete from _sqlite_migrations where name >= 'm004'")  # as if made by the code before reminders
     old.close()
     with pytest.raises(StoreError, match="lacks m004_chats, .*: start the bot once to upgrade it"):
         Store.open_readonly(path)

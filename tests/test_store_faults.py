@@ -192,3 +192,24 @@ def test_a_damaged_key_file_is_refused_and_a_readable_one_made_private(tmp_path:
     key.write_text("")  # a crash while it was written, in an older version
     with pytest.raises(StoreError, match="key file .* is damaged"):
         Store.open(path)
+
+
+# ---- migrations by sqlite-utils ------------------------------------------------------------------
+
+def test_a_database_made_by_the_hand_written_migration_runner_keeps_working(tmp_path: Path) -> None:
+    import shutil
+
+    from bot.store import MIGRATIONS
+
+    made_before = Path(__file__).parent / "data" / "legacy" / "plan-bot-before-sqlite-utils-migrations.sqlite3"
+    path = tmp_path / "bot.sqlite3"
+    shutil.copy(made_before, path)
+    store = Store.open(path, secret="legacy-test-secret")
+    assert store.migrations() == [m.__name__ for m in MIGRATIONS]  # its history, moved over; nothing re-run
+    assert "migrations" not in store.db.table_names()
+    (logged,) = store.recent_questions()
+    assert logged.question == "学前教育有什么新政策" and [f.vote for f in store.feedback(logged.id)] == [1]
+    assert store.taught()[0][1:] == ("nmg-edu-2021", 25, "退休老师可以去农村支教吗")
+    assert logged.chat == store.hash_id(1)  # the same key, the same hashes
+    store.close()
+    assert Store.open(path, secret="legacy-test-secret").migrations() == [m.__name__ for m in MIGRATIONS]

@@ -268,7 +268,7 @@ def create_app(services: WebServices) -> Starlette:
     async def healthz(request: Request) -> Response:
         status = {"status": "ok", "items": len(s.index.items), "search": s.index.mode, "database": "ok"}
         try:
-            s.store.db.execute("select count(*) from migrations").fetchone()
+            s.store.db.execute("select count(*) from _sqlite_migrations").fetchone()
         except sqlite3.Error as exc:
             log.error("healthz: the database is unusable: %s", exc)
             status.update(status="unavailable", database="unusable (see the log)")
