@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Callable, TypeVar
@@ -47,6 +48,8 @@ from index import Answer, Index, RefError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Whether the question being handled was answered (None: not a question), for the one log line per update.
+ANSWERED: ContextVar[bool | None] = ContextVar("answered", default=None)
 
 PER_PAGE = 3  # items per answer page
 MAX_PAGES = 3  # "more results" goes this deep
@@ -162,6 +165,7 @@ class Logic:
         started = time.perf_counter()
         answer = self.index.search(question, k=PER_PAGE * MAX_PAGES)
         counted_answer(self.channel, answer.answered, time.perf_counter() - started)
+        ANSWERED.set(answer.answered)
         plan = self._plan_of(answer)
         logged = self._best_effort("log the question", lambda: self.store.log_question(
             origin.chat_id, question, [h.item.number for h in answer.hits], answer.answered, plan.id, self.clock()))

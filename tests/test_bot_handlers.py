@@ -406,3 +406,14 @@ async def test_the_daily_job_prunes_questions_older_than_the_log_days(bot, store
     (job,) = bot.app.job_queue.get_jobs_by_name(PRUNE_JOB)
     await job.run(bot.app)
     assert [q.question for q in store.recent_questions()] == ["昨天"]
+
+
+async def test_each_update_is_one_structured_log_line_without_ids_or_text(bot, store, caplog):
+    with caplog.at_level(logging.INFO, logger="bot.updates"):
+        await bot.say(ALICE, "学前教育有什么新政策")
+        await bot.say(ALICE, "/item 15")
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.updates"]
+    assert len(lines) == 2
+    assert lines[0].startswith("channel=telegram kind=message chat_type=private chat=" + store.hash_id(ALICE))
+    assert "answered=true" in lines[0] and "answered=-" in lines[1] and "latency_ms=" in lines[0]
+    assert not any(str(ALICE) in ln or "学前教育" in ln for ln in lines)

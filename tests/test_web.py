@@ -279,3 +279,16 @@ def test_ipv6_clients_are_limited_by_their_slash_64() -> None:
 
     assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::9") != client_key("2001:db8:1:3::1")
     assert client_key("203.0.113.5") == "203.0.113.5"
+
+
+async def test_each_web_question_is_one_structured_log_line_without_the_address(web, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    _, client = web
+    with caplog.at_level(logging.INFO, logger="bot.web.app"):
+        await get(client, "/", params={"q": "学前教育有什么新政策"})
+        await get(client, "/api/ask", params={"q": "今天天气怎么样"})
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("channel=web")]
+    assert [ln.split()[1] for ln in lines] == ["kind=page", "kind=api"]
+    assert "answered=true" in lines[0] and "answered=false" in lines[1]
+    assert not any("127.0.0.1" in ln or "学前教育" in ln for ln in lines)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
+from bot.logic import ANSWERED
 from bot.logs import Throttle
 from bot.store import Store
 
@@ -100,7 +102,16 @@ class InboxApplication(Application):
             _failed("mark an update done", exc)
 
     async def process_update(self, update: object) -> None:
-        """Handle the update unless it is being or has been handled already."""
+        """Handle the update unless it is being or has been handled already; one INFO line for it."""
+        started, answered = time.perf_counter(), ANSWERED.set(None)
+        try:
+            await self._process_once(update)
+        finally:
+            if isinstance(update, Update) and self.store is not None:
+                log_update(update, self.store, ANSWERED.get(), time.perf_counter() - started)
+            ANSWERED.reset(answered)
+
+    async def _process_once(self, update: object) -> None:
         store, update_id = self.store, getattr(update, "update_id", None)
         if store is None or not isinstance(update, Update) or update_id is None:
             await super().process_update(update)
@@ -116,6 +127,22 @@ class InboxApplication(Application):
         finally:
             if update_id not in self.deferred:
                 self._done(update_id)
+
+
+KINDS = ("message", "edited_message", "callback_query", "inline_query")
+updates_log = logging.getLogger("bot.updates")
+
+
+def log_update(update: Update, store: Store, answered: bool | None, seconds: float) -> None:
+    """One structured line per update: channel, kind, chat type and hashed id, answered, latency —
+    never a chat id in clear, never text."""
+    kind = next((k for k in KINDS if getattr(update, k, None) is not None), "other")
+    chat, user = update.effective_chat, update.effective_user
+    who = chat.id if chat is not None else user.id if user is not None else None
+    hashed = store.hash_id(who) if who is not None else "-"
+    updates_log.info("channel=telegram kind=%s chat_type=%s chat=%s answered=%s latency_ms=%.1f", kind,
+                     chat.type if chat is not None else "-", hashed, "-" if answered is None else str(answered).lower(),
+                     1000 * seconds)
 
 
 async def replay(application: Application, store: Store) -> int:

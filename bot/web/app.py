@@ -147,6 +147,12 @@ def create_app(services: WebServices) -> Starlette:
         wait = s.limiter.retry_after(who)
         return None if wait <= 0 else html_page(pages.too_many(wait), 429, {"Retry-After": str(wait)})
 
+    def log_request(request: Request, kind: str, answered: bool, seconds: float) -> None:
+        """One structured line per web question: the client as a keyed hash, never its address."""
+        client = s.store.token("client", client_key(client_address(request, s.trusted_proxies)))[:12]
+        log.info("channel=web kind=%s client=%s answered=%s latency_ms=%.1f", kind, client, str(answered).lower(),
+                 1000 * seconds)
+
     def question(request: Request) -> str:
         return clean_text(request.query_params.get("q", ""))[:MAX_Q]
 
@@ -188,6 +194,7 @@ def create_app(services: WebServices) -> Starlette:
         started = time.perf_counter()
         result = s.index.search(q[:MAX_QUESTION_CHARS], k=6)
         counted_answer("web", result.answered, time.perf_counter() - started)
+        log_request(request, "page", result.answered, time.perf_counter() - started)
         form = ""
         if result.reason != "empty":
             try:
@@ -261,6 +268,7 @@ def create_app(services: WebServices) -> Starlette:
         started = time.perf_counter()
         result = s.index.search(q, k=int(raw_k) if raw_k.isdigit() and 1 <= int(raw_k) <= 10 else 3)
         counted_answer("web", result.answered, time.perf_counter() - started)
+        log_request(request, "api", result.answered, time.perf_counter() - started)
         if result.reason == "empty":
             return JSONResponse({"query": q, "answered": False, "results": [], "error": "no searchable text"}, 400)
         return JSONResponse(answer_json(result))
