@@ -415,6 +415,19 @@ def cmd_stats(args: argparse.Namespace, out: TextIO | None = None) -> int:
         figures = stats(store, datetime.now(timezone.utc), args.days)
     finally:
         store.close()
+    if args.png:
+        from datetime import timedelta
+        from pathlib import Path
+
+        from bot.chart import bars_png
+
+        today = datetime.now(timezone.utc).date()
+        days = [figures.per_day.get((today - timedelta(days=d)).isoformat(), (0, 0)) for d in range(args.days - 1, -1, -1)]
+        try:
+            Path(args.png).write_bytes(bars_png([(answered, asked - answered) for asked, answered in days]))
+        except OSError as exc:
+            print(f"plan-bot: cannot write {args.png}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
     if args.json:
         _print_json({**asdict(figures), "share_answered": round(figures.share_answered, 4)}, out)
     else:
@@ -536,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="questions, answers, votes, subscribers and reminders of the last days")
     p.add_argument("--days", type=int, default=7, help="the period in days (default 7)")
     p.add_argument("--json", action="store_true", help="as JSON")
+    p.add_argument("--png", metavar="FILE", help="also write a chart of answered vs not per day to FILE")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("doctor", help="check the set-up: configuration, database, plans, caches, token (reads only)")

@@ -54,3 +54,17 @@ async def test_teach_refuses_an_item_out_of_range_an_empty_or_a_huge_question(bo
 def test_the_chart_is_a_png_of_the_expected_size() -> None:
     png = bars_png([(3, 1), (0, 0), (5, 2)])
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[16:24] == (640).to_bytes(4, "big") + (320).to_bytes(4, "big")
+
+
+async def test_reload_from_telegram_keeps_the_plans_when_one_is_broken(bot_with_admin, tmp_path):
+    services = bot_with_admin.app.bot_data["services"]
+    (tmp_path / "x.toml").write_text('id = "x"\ntitle = "X"\nyear = 2026\npublished = 2026-01-01\n', encoding="utf-8")
+    (tmp_path / "x.txt").write_text("不是计划。\n", encoding="utf-8")
+    services.reloader.plans_dir = tmp_path
+    before = services.logic.index
+    calls = no_errors(await bot_with_admin.say(ADMIN, "/reload"))
+    texts = [c.text for c in calls if c.method == "sendMessage"]
+    assert "后台" in texts[0] and "没有重新加载" in texts[1] and "x.txt:" in texts[1]
+    assert services.logic.index is before
+    answer = only(await bot_with_admin.say(STRANGER, "学前教育有什么新政策"))
+    assert answer.text.startswith("📌")

@@ -73,3 +73,13 @@ def test_stats_and_export_without_a_database_say_so(tmp_path: Path) -> None:
         assert done.returncode == 2 and "no database" in done.stderr
     bad = cli("feedback", "export", "--since", "yesterday", db=tmp_path / "none.sqlite3")
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_stats_can_write_the_chart(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    store = Store.open(db)
+    store.log_question(1, "学前教育", [11], True, "p", datetime.now(timezone.utc))
+    store.close()
+    chart = tmp_path / "week.png"
+    done = cli("stats", "--png", str(chart), db=db)
+    assert done.returncode == 0 and "1 个问题" in done.stdout and chart.read_bytes().startswith(b"\x89PNG")
