@@ -25,7 +25,8 @@ class AdminCommands:
 
     def stats(self, arg: str) -> tuple[Reply, bytes]:
         """The figures of the last N days (default 7) and a chart of answered vs not per day."""
-        days = int(arg) if arg.strip().isdigit() and 1 <= int(arg) <= 3650 else 7
+        raw = arg.strip()
+        days = int(raw) if raw.isascii() and raw.isdecimal() and 1 <= int(raw) <= 3650 else 7
         now = self.clock()
         figures = stats(self.store, now, days)
         per_day = [figures.per_day.get((now - timedelta(days=d)).date().isoformat(), (0, 0)) for d in range(days - 1, -1, -1)]

@@ -5,8 +5,10 @@ touches a file it reports as broken (the database is opened read-only, no key fi
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,18 +62,25 @@ def database(path: Path) -> Iterator[Check]:
         yield Check(writable, f"database {path}: not created yet (the bot creates it at its first start)",
                     f"{parent} is not a writable folder for this user")
         return
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
-            done = {r[0] for r in conn.execute("select name from _sqlite_migrations where migration_set = 'plan-bot'")} \
-                if "_sqlite_migrations" in tables else set()
-            if "migrations" in tables:  # a database from before sqlite-utils' runner (moved over at the next start)
-                done |= {r[0] for r in conn.execute("select name from migrations")}
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
+    try:  # on a copy: even a read-only open of a WAL database leaves -wal/-shm files beside it
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / path.name
+            shutil.copyfile(path, copy)
+            wal = path.with_name(path.name + "-wal")
+            if wal.exists():
+                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+            conn = sqlite3.connect(f"{copy.as_uri()}?mode=ro", uri=True)
+            try:
+                result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+                tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+                done = {r[0] for r in conn.execute(
+                    "select name from _sqlite_migrations where migration_set = 'plan-bot'")} \
+                    if "_sqlite_migrations" in tables else set()
+                if "migrations" in tables:  # from before sqlite-utils' runner (moved over at the next start)
+                    done |= {r[0] for r in conn.execute("select name from migrations")}
+            finally:
+                conn.close()
+    except (sqlite3.Error, OSError) as exc:
         yield Check(False, f"database {path}: cannot be read ({exc})",
                     "restore it from a backup (sqlite3 .backup), or move it aside and let the bot make a new one")
         return

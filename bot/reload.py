@@ -21,8 +21,10 @@ class Reloader:
     """Rebuilds and swaps the index of one Logic (and the reminder schedule that reads its plans)."""
 
     def __init__(self, logic: Logic, plans_dir: Path | None, on_swap: Callable[[Logic], None] = lambda logic: None,
-                 build: Callable[[tuple[Plan, ...]], Index] = Index.build) -> None:
-        self.logic, self.plans_dir, self.on_swap, self.build = logic, plans_dir, on_swap, build
+                 build: Callable[[tuple[Plan, ...]], Index] | None = None) -> None:
+        self.logic, self.plans_dir, self.on_swap = logic, plans_dir, on_swap
+        # the running index's encoder: a reload does not load a second copy of the model
+        self.build = build or (lambda plans: Index.build(plans, encoder=self.logic.index.encoder))
         self._lock = asyncio.Lock()
 
     async def reload(self) -> str:
@@ -36,7 +38,8 @@ class Reloader:
             except (PlanParseError, PlanMetaError) as exc:
                 log.error("reload refused: %s", exc)
                 return f"没有重新加载：{exc}\n仍在使用原来的计划。"
-            new.teach([(plan, item, q) for _, plan, item, q in self.logic.store.taught()])
+            taught = [(plan, item, q) for _, plan, item, q in self.logic.store.taught()]  # the store: this thread
+            await asyncio.to_thread(new.teach, taught)
             old = self.logic.index
             self.logic.swap_index(new)  # one assignment: questions from now on use the new index
             self.on_swap(self.logic)

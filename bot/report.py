@@ -95,7 +95,7 @@ def stats(store: Store, now: datetime, days: int = 7, top: int = 5) -> Stats:
         return int(next(iter(store.db.execute(sql, list(args)).fetchall()))[0] or 0)
 
     everything = asked(store, since)
-    per_day = {d: v for d, v in store.questions_per_day().items() if d >= since.date().isoformat()}
+    per_day = {d: v for d, v in store.questions_per_day().items() if d > since.date().isoformat()}
     return Stats(
         days=days,
         questions=one("select count(*) from questions where asked_at >= ?", iso_time(since)),

@@ -402,13 +402,10 @@ class Index:
             return Answer(query, False, (), len(query) > MAX_QUERY_CHARS, reason="empty")
         words = self.words_calibration
         if self._taught:  # an operator's taught question takes precedence when this one is close to it
-            taught = best_match(self._taught, frozenset(prep.weights), None)
-            if taught is None and self.encoder is not None:
-                prep = self.with_meaning(prep)
-                taught = best_match(self._taught, frozenset(prep.weights), self._query_vector(prep))
+            meant = self.with_meaning(prep) if self.encoder is not None else prep
+            taught = best_match(self._taught, frozenset(prep.weights), self._query_vector(meant))
             if taught is not None:
-                cal = self.calibration if prep.cos is not None else words
-                return self.answer(prep, k, cal, pin=taught.item)
+                return self.answer(meant, k, self.calibration if meant.cos is not None else words, pin=taught.item)
         by_words = self.answer(prep, k, words)
         if self.encoder is None or decisive(by_words, words, self.calibration.cascade):
             return by_words

@@ -68,3 +68,13 @@ def test_the_token_is_checked_with_get_me_and_never_printed(telegram_server, tmp
     bad = doctor({**env, "TELEGRAM_BOT_TOKEN": "123456:" + "B" * 35})
     assert bad.returncode == 1 and "✗ Telegram: the token was rejected" in bad.stdout
     assert TOKEN not in good.stdout + good.stderr and "B" * 35 not in bad.stdout + bad.stderr
+
+
+def test_doctor_leaves_no_file_behind_beside_a_wal_database(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    store = Store.open(db)
+    store.log_question(1, "学前教育", [11], True, "p", __import__("datetime").datetime.now())
+    store.close()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert doctor({"PLAN_BOT_DB": str(db)}).returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

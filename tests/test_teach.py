@@ -68,3 +68,14 @@ def test_teach_list_and_remove_on_the_command_line_and_ask_uses_it(tmp_path: Pat
     for bad in (("teach", "34", "问题"), ("teach", "15", "  "), ("teach", "15", "啊" * 2000), ("teach", "--remove", "999")):
         done = cli(*bad, db=db)
         assert done.returncode == 2 and done.stderr.startswith("plan-bot:"), bad
+
+
+@pytest.mark.parametrize("question", [
+    "退休了想在家门口的大学或职校上个老年班，教育部门支持不？",  # item 18: education for the elderly
+    "我是乡镇老师听说以后老师都归县里统一管然后学校再来聘这是真的吗",  # item 27
+    "公费定向培养的师范生毕业后要在乡村服务几年？",  # a detail the plan does not give
+])
+def test_a_nearby_but_different_question_is_not_pinned_to_the_taught_item(taught_index: Index, question: str) -> None:
+    plain = Index.build(shipped_plans()).search(question)
+    taught = taught_index.search(question)
+    assert (items(taught), taught.answered) == (items(plain), plain.answered)

@@ -22,10 +22,11 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 
 from bot.config import Settings
-from bot.logic import Clock
+from bot.logic import Clock, Logic
 from bot.logs import configure_logging
 from bot.store import Store, StoreError
 from bot.telegram.app import ALLOWED_UPDATES, EXIT_FAILED, build_application
+from bot.telegram.handlers import SERVICES
 from bot.web import WebServices, create_app, web_server
 from corpus import PlanParseError
 from corpus.load import PlanMetaError, plans_with
@@ -77,6 +78,16 @@ async def _serve(settings: Settings, store: Store, index: Index, clock: Clock) -
 
     web = WebServices(index, store, clock, settings.web_rate, settings.trusted_proxies,
                       on_update=accept if webhook else None, webhook_secret=secret, ready=False)
+    if application is not None:  # after a /reload the page answers from the new index too
+        found = application.bot_data[SERVICES]
+        if found.reloader is not None:
+            swapped = found.reloader.on_swap
+
+            def on_swap(logic: Logic) -> None:
+                swapped(logic)
+                web.index = logic.index
+
+            found.reloader.on_swap = on_swap
     server = web_server(create_app(web), settings.listen)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
