@@ -269,7 +269,8 @@ TELEGRAM_BOT_TOKEN is not set, so the Telegram bot cannot start.
   1. In Telegram, talk to @BotFather: send /newbot and copy the token it gives you.
   2. Put it in a .env file in this folder (TELEGRAM_BOT_TOKEN=123456:ABC…, see .env.example)
      or in the environment, then run `plan-bot run` again.
-Without a token, `plan-bot chat` runs the same bot offline in this terminal (no network needed)."""
+Without a token, `plan-bot chat` runs the same bot offline in this terminal (no network needed),
+and `plan-bot serve` serves the web page (http://127.0.0.1:8080) that anyone on the network can use."""
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO | None = None) -> int:
