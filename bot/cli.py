@@ -270,7 +270,7 @@ TELEGRAM_BOT_TOKEN is not set, so the Telegram bot cannot start.
   2. Put it in a .env file in this folder (TELEGRAM_BOT_TOKEN=123456:ABC…, see .env.example)
      or in the environment, then run `plan-bot run` again.
 Without a token, `plan-bot chat` runs the same bot offline in this terminal (no network needed),
-and `plan-bot serve` serves the web page (http://127.0.0.1:8080) that anyone on the network can use."""
+and `plan-bot serve` serves the web page (http://127.0.0.1:8080; --listen 0.0.0.0:8080 for your network)."""
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO | None = None) -> int:
