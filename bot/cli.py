@@ -436,6 +436,56 @@ def cmd_stats(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Read a plan as published, show what was found, and write it into the plans folder."""
+    from datetime import date
+    from pathlib import Path
+
+    from bot.config import ConfigError, Settings
+    from corpus import PlanParseError
+    from corpus.importer import PlanImportError, import_plan
+
+    out = out or sys.stdout
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"plan-bot: no file {args.file}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        published = date.fromisoformat(args.published) if args.published else None
+    except ValueError:
+        print(f"plan-bot: --published {args.published!r}: use YYYY-MM-DD", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        found = import_plan(path, plan_id=args.plan_id, title=args.title, year=args.year, published=published,
+                            region=tuple(args.region))
+    except (PlanImportError, PlanParseError) as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        _print_json(found.as_json(), out)
+    else:
+        out.write(found.preview() + "\n")
+    if args.dry_run:
+        return 0
+    try:
+        folder = Path(args.out) if args.out else Settings.from_env().plans_dir
+    except ConfigError as exc:
+        print(f"plan-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if folder is None:
+        print("plan-bot: where to? give --out DIR, or set PLAN_BOT_PLANS_DIR", file=sys.stderr)
+        return EXIT_USAGE
+    folder.mkdir(parents=True, exist_ok=True)
+    text_file, meta_file = folder / f"{found.plan.id}.txt", folder / f"{found.plan.id}.toml"
+    if (text_file.exists() or meta_file.exists()) and not args.force:
+        print(f"plan-bot: {text_file} exists; --force replaces it, or --id gives this plan another id", file=sys.stderr)
+        return EXIT_USAGE
+    text_file.write_text(found.text, encoding="utf-8")
+    meta_file.write_text(found.toml(), encoding="utf-8")
+    (sys.stderr if args.json else out).write(f"written {text_file} and {meta_file.name}\n")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Check the set-up; exit 0 when every check passes, 1 otherwise."""
     from bot.doctor import run_checks
@@ -552,6 +602,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="as JSON")
     p.add_argument("--png", metavar="FILE", help="also write a chart of answered vs not per day to FILE")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("import", help="import a plan (.txt or a saved .html page) into the plans folder")
+    p.add_argument("file", help="the plan as published: .txt or .html")
+    p.add_argument("--id", dest="plan_id", help="the plan's id (default: from the file name)")
+    p.add_argument("--title", help="the title (default: read from the document)")
+    p.add_argument("--year", type=int, help="the plan's year (default: from its title)")
+    p.add_argument("--published", metavar="YYYY-MM-DD", help="publish date (default: read from the document)")
+    p.add_argument("--region", nargs="*", default=[], metavar="地名", help="the places the plan is about")
+    p.add_argument("--out", metavar="DIR", help="where to write ID.txt and ID.toml (default PLAN_BOT_PLANS_DIR)")
+    p.add_argument("--dry-run", action="store_true", help="show what was found; write nothing")
+    p.add_argument("--json", action="store_true", help="print the parsed plan as JSON")
+    p.add_argument("--force", action="store_true", help="replace a plan with the same id")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("doctor", help="check the set-up: configuration, database, plans, caches, token (reads only)")
     p.set_defaults(func=cmd_doctor)

@@ -1,0 +1,197 @@
+"""Import a plan as a department published it (`plan-bot import FILE`): text or a saved web page →
+the folder format every command loads (`ID.txt` + `ID.toml`).
+
+What it reads today: `.txt` (UTF-8, or GB18030 as older Chinese files are) and `.html`/`.htm` (scripts,
+styles, navigation, headers and footers dropped; block elements become lines). Hard line wraps — a
+line that does not end a sentence or a heading, followed by one that does not start a new part — are
+joined. The shape it recognises is the 2021 plan's: sections 一、…, items `1.` with 目标任务 and
+工作措施 (or 主要措施). Other shapes (items （一） or numbered paragraphs without those labels) and
+Word or PDF files are refused with that reason; the domain model grows for them next.
+
+Metadata comes from the document where it states it — a title ending in …年工作要点, a 发布时间 line or
+a date under the title — and from flags, which win; a missing year is asked for, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .deadlines import extract
+from .model import Plan, PlanMeta
+from .parse import parse_plan
+
+SHAPE_2021 = "sections 一、 with items 1. and 目标任务 / 工作措施"
+_TITLE = re.compile(r"^\s*(?P<title>\S.{0,80}?(?P<year>(?:19|20)\d{2})\s*年(?:度)?工作要点)\s*$")
+_PUBLISHED = re.compile(r"(?:发布时间|发布日期|日期)\s*[:：]?\s*"
+                        r"(?P<y>\d{4})\s*[-年/.]\s*(?P<m>\d{1,2})\s*[-月/.]\s*(?P<d>\d{1,2})")
+_DATE_LINE = re.compile(r"^\s*(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")
+_SECTION = re.compile(r"^\s*十?[一二三四五六七八九十]、")
+_ITEM = re.compile(r"^\s*\d{1,3}\s*[.．、]")
+_LABEL = re.compile(r"^\s*(?:目标任务|工作措施|主要措施)\s*[:：]")
+_ENDS = ("。", "；", "！", "？", "：", ":", ";", "!", "?")
+
+
+class PlanImportError(ValueError):
+    """A file that cannot be imported; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A parsed plan, the shape found, and the text and metadata to write."""
+
+    plan: Plan
+    shape: str
+    text: str
+
+    def preview(self) -> str:
+        """The shape, sections, items and dates found."""
+        lines = [f"《{self.plan.meta.title}》 {self.plan.meta.year} 年（{self.plan.id}），发布于 "
+                 f"{self.plan.meta.published.isoformat()}", f"格式：{self.shape}"]
+        for s in self.plan.sections:
+            lines.append(f"{s.heading}")
+            lines += [f"  {n}. {self.plan.item(n).title}" for n in s.items]
+        found, _ = extract(self.plan)
+        lines.append(f"时间节点：{len(found)} 个" + (f"，最早 {min(d.date for d in found)}，最晚 "
+                                                  f"{max(d.date for d in found)}" if found else ""))
+        return "\n".join(lines)
+
+    def as_json(self) -> dict:
+        """The parsed plan as JSON."""
+        found, _ = extract(self.plan)
+        return {
+            "id": self.plan.id, "title": self.plan.meta.title, "year": self.plan.meta.year,
+            "published": self.plan.meta.published.isoformat(), "shape": self.shape,
+            "sections": [{"number": s.number, "title": s.title, "items": [
+                {"number": n, "title": self.plan.item(n).title,
+                 "text": f"{self.plan.item(n).goal}{self.plan.item(n).measures}"} for n in s.items]}
+                for s in self.plan.sections],
+            "deadlines": [{"item": d.item, "date": d.date.isoformat(), "label": d.label, "phrase": d.phrase}
+                          for d in found],
+        }
+
+    def toml(self) -> str:
+        """The metadata file."""
+        m = self.plan.meta
+        esc = lambda s: s.replace("\\", "\\\\").replace('"', '\\"')  # noqa: E731
+        return (f'# Imported by plan-bot import.\nid = "{esc(m.id)}"\ntitle = "{esc(m.title)}"\n'
+                f'short_title = "{esc(m.short_title)}"\nyear = {m.year}\npublished = {m.published.isoformat()}\n'
+                f'source = "{esc(m.source)}"\nregion = [{", ".join(chr(34) + esc(r) + chr(34) for r in m.region)}]\n')
+
+
+class _Text(HTMLParser):
+    """Visible text of a saved web page, a line per block; page furniture dropped."""
+
+    SKIP = {"script", "style", "nav", "header", "footer", "noscript", "template", "iframe", "form"}
+    BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "td", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self._skip += 1
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def read_text(path: Path) -> str:
+    """The document's text, a line per paragraph."""
+    suffix = path.suffix.lower()
+    if suffix in (".docx", ".doc", ".pdf"):
+        raise PlanImportError(f"{path.name}: Word and PDF files are not read yet; save it as .txt or .html "
+                           "(in Word: 另存为 → 纯文本) and import that")
+    if suffix not in (".txt", ".html", ".htm"):
+        raise PlanImportError(f"{path.name}: give a .txt or .html file (a page saved from the department's site)")
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise PlanImportError(f"{path.name}: not UTF-8 or GB18030 text")
+    if suffix in (".html", ".htm"):
+        parser = _Text()
+        parser.feed(text)
+        text = "".join(parser.parts)
+    return text
+
+
+def join_wraps(text: str) -> str:
+    """Join hard-wrapped lines: a line that does not end a sentence, followed by a line that is not a
+    heading, an item or a label, continues it."""
+    out: list[str] = []
+    for line in (unicodedata.normalize("NFC", ln).rstrip() for ln in text.splitlines()):
+        if not line.strip():
+            out.append("")
+            continue
+        starts_part = bool(_SECTION.match(line) or _ITEM.match(line) or _LABEL.match(line) or _TITLE.match(line))
+        prev = out[-1] if out else ""
+        if (prev.strip() and not starts_part and not prev.rstrip().endswith(_ENDS)
+                and not (_SECTION.match(prev) or _ITEM.match(prev) or _TITLE.match(prev))):
+            out[-1] = prev.rstrip() + line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def shape_of(text: str) -> str:
+    """The shape found, or PlanImportError naming what is missing."""
+    has_sections = any(_SECTION.match(ln) for ln in text.splitlines())
+    has_items = any(_ITEM.match(ln) for ln in text.splitlines())
+    has_labels = "目标任务" in text and ("工作措施" in text or "主要措施" in text)
+    if has_sections and has_items and has_labels:
+        return SHAPE_2021
+    if has_sections and re.search(r"^\s*（[一二三四五六七八九十]+）", text, re.M):
+        raise PlanImportError("this plan numbers its items （一）（二）… without 目标任务/工作措施: that shape is not "
+                           "read yet (only the 2021 plan's shape is)")
+    raise PlanImportError("no plan found in the shape read today: sections 一、…, items 1. 2. … each with 目标任务 "
+                       "and 工作措施 (or 主要措施)")
+
+
+def slug(name: str) -> str:
+    """A plan id from a file name: ASCII letters, digits and dashes."""
+    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return s or "plan"
+
+
+def import_plan(path: Path, *, plan_id: str | None = None, title: str | None = None, year: int | None = None,
+                published: date | None = None, region: tuple[str, ...] = ()) -> Imported:
+    """Read, recognise and parse one document; PlanImportError or PlanParseError say what is wrong."""
+    text = join_wraps(read_text(path))
+    shape = shape_of(text)
+    found_title = next((m for m in map(_TITLE.match, text.splitlines()) if m), None)
+    meta_title = title or (found_title.group("title").strip() if found_title else None)
+    meta_year = year or (int(found_title.group("year")) if found_title else None)
+    if meta_year is None:
+        raise PlanImportError(f"{path.name}: the document does not state its year (a title such as …2026年工作要点); "
+                           "give it with --year 2026")
+    if not meta_title:
+        meta_title = f"{meta_year}年工作要点"
+    head = "\n".join(text.splitlines()[:15])
+    when = _PUBLISHED.search(head) or next((m for m in map(_DATE_LINE.match, head.splitlines()) if m), None)
+    meta_published = published or (date(int(when["y"]), int(when["m"]), int(when["d"])) if when else None)
+    if meta_published is None:
+        raise PlanImportError(f"{path.name}: no publish date found (a 发布时间 line, or a date under the title); "
+                           "give it with --published YYYY-MM-DD")
+    meta = PlanMeta(id=plan_id or slug(path.stem), title=meta_title, short_title=meta_title, issuers=(),
+                    year=meta_year, published=meta_published, source=path.name, region=region)
+    return Imported(parse_plan(text, meta, source=path.name), shape, text.strip() + "\n")
