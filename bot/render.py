@@ -153,7 +153,10 @@ def item_text(item: Item, style: Style) -> str:
     if item.is_preamble:
         return f"📖 {style.bold(item.ref)}\n\n{style.esc(item.goal)}"
     measures = split_sentences(item.measures)
-    lines = [f"📖 {style.bold(item.ref)}", "", style.bold(GOAL), style.esc(item.goal), "", style.bold(item.measures_label)]
+    lines = [f"📖 {style.bold(item.ref)}", ""]
+    if item.goal:  # an item published in one part has only its 主要内容
+        lines += [style.bold(GOAL), style.esc(item.goal), ""]
+    lines.append(style.bold(item.measures_label))
     lines += [f"{i}. {style.esc(s)}" for i, s in enumerate(measures, start=1)]
     return "\n".join(lines)
 

@@ -4,9 +4,11 @@ the folder format every command loads (`ID.txt` + `ID.toml`).
 What it reads today: `.txt` (UTF-8, or GB18030 as older Chinese files are) and `.html`/`.htm` (scripts,
 styles, navigation, headers and footers dropped; block elements become lines). Hard line wraps — a
 line that does not end a sentence or a heading, followed by one that does not start a new part — are
-joined. The shape it recognises is the 2021 plan's: sections 一、…, items `1.` with 目标任务 and
-工作措施 (or 主要措施). Other shapes (items （一） or numbered paragraphs without those labels) and
-Word or PDF files are refused with that reason; the domain model grows for them next.
+joined; full-width digits become ASCII. Three shapes are recognised, and the one found is reported:
+the 2021 plan's (sections 一、…, items `1.` with 目标任务 and 工作措施 or 主要措施); sections with items
+（一）（二）… whose first sentence is the title; sections with numbered paragraphs `1.` whose lead
+sentence is the title. Items of the last two are stored with one part, 主要内容, numbered through the
+plan. Word and PDF files are refused with that reason.
 
 Metadata comes from the document where it states it — a title ending in …年工作要点, a 发布时间 line or
 a date under the title — and from flags, which win; a missing year is asked for, never guessed.
@@ -26,6 +28,11 @@ from .model import Plan, PlanMeta
 from .parse import parse_plan
 
 SHAPE_2021 = "sections 一、 with items 1. and 目标任务 / 工作措施"
+SHAPE_PARENS = "sections 一、 with items （一） whose first sentence is the title"
+SHAPE_PARAGRAPHS = "sections 一、 with numbered paragraphs 1. whose lead sentence is the title"
+_PAREN_ITEM = re.compile(r"^\s*（(?P<num>[一二三四五六七八九十]{1,3})）\s*(?P<rest>\S.*)$")
+_NUM_ITEM = re.compile(r"^\s*(?P<num>\d{1,3})\s*[.．、]\s*(?P<rest>\S.*)$")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _TITLE = re.compile(r"^\s*(?P<title>\S.{0,80}?(?P<year>(?:19|20)\d{2})\s*年(?:度)?工作要点)\s*$")
 _PUBLISHED = re.compile(r"(?:发布时间|发布日期|日期)\s*[:：]?\s*"
                         r"(?P<y>\d{4})\s*[-年/.]\s*(?P<m>\d{1,2})\s*[-月/.]\s*(?P<d>\d{1,2})")
@@ -139,14 +146,16 @@ def join_wraps(text: str) -> str:
     """Join hard-wrapped lines: a line that does not end a sentence, followed by a line that is not a
     heading, an item or a label, continues it."""
     out: list[str] = []
-    for line in (unicodedata.normalize("NFC", ln).rstrip() for ln in text.splitlines()):
+    for line in (unicodedata.normalize("NFC", ln).translate(_FULLWIDTH_DIGITS).rstrip() for ln in text.splitlines()):
         if not line.strip():
             out.append("")
             continue
-        starts_part = bool(_SECTION.match(line) or _ITEM.match(line) or _LABEL.match(line) or _TITLE.match(line))
+        starts_part = bool(_SECTION.match(line) or _ITEM.match(line) or _LABEL.match(line) or _TITLE.match(line)
+                           or _PAREN_ITEM.match(line))
         prev = out[-1] if out else ""
         if (prev.strip() and not starts_part and not prev.rstrip().endswith(_ENDS)
-                and not (_SECTION.match(prev) or _ITEM.match(prev) or _TITLE.match(prev))):
+                and not (_SECTION.match(prev) or _ITEM.match(prev) or _TITLE.match(prev) or _PUBLISHED.search(prev)
+                         or _DATE_LINE.match(prev))):
             out[-1] = prev.rstrip() + line.strip()
         else:
             out.append(line)
@@ -155,16 +164,61 @@ def join_wraps(text: str) -> str:
 
 def shape_of(text: str) -> str:
     """The shape found, or PlanImportError naming what is missing."""
-    has_sections = any(_SECTION.match(ln) for ln in text.splitlines())
-    has_items = any(_ITEM.match(ln) for ln in text.splitlines())
-    has_labels = "目标任务" in text and ("工作措施" in text or "主要措施" in text)
-    if has_sections and has_items and has_labels:
+    lines = text.splitlines()
+    has_sections = any(_SECTION.match(ln) for ln in lines)
+    if not has_sections:
+        raise PlanImportError("no sections 一、二、… found: a 工作要点 groups its items under numbered sections")
+    if any(_ITEM.match(ln) for ln in lines) and "目标任务" in text and ("工作措施" in text or "主要措施" in text):
         return SHAPE_2021
-    if has_sections and re.search(r"^\s*（[一二三四五六七八九十]+）", text, re.M):
-        raise PlanImportError("this plan numbers its items （一）（二）… without 目标任务/工作措施: that shape is not "
-                           "read yet (only the 2021 plan's shape is)")
-    raise PlanImportError("no plan found in the shape read today: sections 一、…, items 1. 2. … each with 目标任务 "
-                       "and 工作措施 (or 主要措施)")
+    if any(_PAREN_ITEM.match(ln) for ln in lines):
+        return SHAPE_PARENS
+    if any(_NUM_ITEM.match(ln) and "。" in ln for ln in lines):
+        return SHAPE_PARAGRAPHS
+    raise PlanImportError("no items found: numbered 1. with 目标任务/工作措施, （一） with a title sentence, or "
+                          "paragraphs 1. 2. … whose first sentence is the title")
+
+
+def lead_split(rest: str) -> tuple[str, str]:
+    """An item's title (its first sentence, without the 。) and the rest of its text."""
+    head, sep, body = rest.partition("。")
+    if not sep:
+        return rest.strip().rstrip("：:"), rest.strip()
+    return head.strip(), (body.strip() or head.strip() + "。")
+
+
+def canonical(text: str, shape: str) -> str:
+    """Items of the two label-less shapes in the stored form: `N.标题` and `主要内容:` (numbered through
+    the plan, as references like 第15条 need); the 2021 shape as it is."""
+    if shape == SHAPE_2021:
+        return text
+    item_re = _PAREN_ITEM if shape == SHAPE_PARENS else _NUM_ITEM
+    out: list[str] = []
+    body: list[str] | None = None
+    number, seen_section = 0, False
+
+    def flush() -> None:
+        if body is not None:
+            out.append("主要内容:" + "".join(body))
+
+    for line in text.splitlines():
+        if _SECTION.match(line):
+            flush()
+            body, seen_section = None, True
+            out.append(line.strip())
+        elif seen_section and (m := item_re.match(line)):
+            flush()
+            number += 1
+            title, first = lead_split(m["rest"])
+            out.append(f"{number}.{title}")
+            body = [first]
+        elif body is not None:
+            if line.strip():
+                body.append(line.strip())
+        elif not seen_section:  # the title, dates and preamble before the first section
+            out.append(line)
+        # a section's own introduction, before its first item, has no item to belong to: left out
+    flush()
+    return "\n".join(out)
 
 
 def slug(name: str) -> str:
@@ -178,6 +232,7 @@ def import_plan(path: Path, *, plan_id: str | None = None, title: str | None = N
     """Read, recognise and parse one document; PlanImportError or PlanParseError say what is wrong."""
     text = join_wraps(read_text(path))
     shape = shape_of(text)
+    text = canonical(text, shape)
     found_title = next((m for m in map(_TITLE.match, text.splitlines()) if m), None)
     meta_title = title or (found_title.group("title").strip() if found_title else None)
     meta_year = year or (int(found_title.group("year")) if found_title else None)

@@ -16,7 +16,10 @@ SECTION_NUMERALS = {n: i + 1 for i, n in enumerate(_DIGITS)} | {"十": 10} | {
 _WS = " \t\u00a0\u3000\ufeff"
 _SECTION_RE = re.compile(r"^(?P<num>十?[一二三四五六七八九十])、\s*(?P<title>\S.*)$")
 _ITEM_RE = re.compile(r"^(?P<num>\d{1,3})[.．、]\s*(?P<title>[^\d\s].*)$")
-_LABEL_RE = re.compile(r"^(?P<label>目标任务|工作措施|主要措施)\s*[:：]\s*(?P<text>.*)$")
+_LABEL_RE = re.compile(r"^(?P<label>目标任务|工作措施|主要措施|主要内容)\s*[:：]\s*(?P<text>.*)$")
+# An item published without 目标任务/工作措施 (numbered （一） or 1. with its title as the first sentence)
+# is stored with one part, 主要内容: its whole text.
+CONTENT = "主要内容"
 # Page boilerplate of the published web page: breadcrumbs, publish time, view counter, source line.
 _BOILERPLATE_RE = re.compile(r"当前位置|发布时间|浏览次数|来源\s*[:：]")
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?])")
@@ -131,7 +134,7 @@ def parse_plan(text: str, meta: PlanMeta, source: str = "<plan>") -> Plan:
             draft.parts[part] = [m["text"]] if m["text"] else []
             draft.current = part
         elif draft.current is None:
-            raise PlanParseError(f"item {draft.number}: text before 目标任务", lineno, source)
+            raise PlanParseError(f"item {draft.number}: text before 目标任务 (or 主要内容)", lineno, source)
         else:
             draft.parts[draft.current].append(line)
 
@@ -139,11 +142,14 @@ def parse_plan(text: str, meta: PlanMeta, source: str = "<plan>") -> Plan:
         raise PlanParseError("no numbered items found", 1, source)
     items: list[Item] = []
     for d in drafts:
+        one_part = d.measures_label == CONTENT
         for part, label in ((GOAL, GOAL), (MEASURES, "工作措施/主要措施")):
-            if not "".join(d.parts.get(part, [])).strip():
+            if not "".join(d.parts.get(part, [])).strip() and not (one_part and part == GOAL):
                 raise PlanParseError(f"item {d.number} ({d.title}) has no {label}", d.line, source)
+        if one_part and GOAL in d.parts:
+            raise PlanParseError(f"item {d.number} has both 目标任务 and 主要内容", d.line, source)
         num, numeral, stitle, _ = d.section  # type: ignore[misc]
-        goal = "".join(d.parts[GOAL])
+        goal = "".join(d.parts.get(GOAL, []))
         measures = "".join(d.parts[MEASURES])
         passages = _passages(meta.id, d.number, GOAL, goal) + _passages(meta.id, d.number, MEASURES, measures)
         items.append(Item(meta.id, d.number, d.title, numeral, stitle, goal, measures, d.measures_label, tuple(passages)))

@@ -61,7 +61,7 @@ def test_hard_wrapped_lines_are_joined_back(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("name", "content", "reason"), [
     ("plan.docx", b"PK\x03\x04", "Word and PDF"),
-    ("plan.txt", "一、总体\n（一）推进改革。坚持稳中求进。\n".encode(), "（一）"),
+    ("plan.txt", "某市2026年工作要点\n发布时间：2026-01-05\n推进改革。坚持稳中求进。\n".encode(), "no sections"),
     ("plan.txt", "2026年1月\n一、总体\n1.推进改革\n目标任务:做好。\n工作措施:做好。\n".encode(), "--year"),
 ])
 def test_what_cannot_be_read_is_refused_with_the_reason(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
@@ -86,3 +86,54 @@ def test_import_writes_the_folder_format_every_command_loads_and_never_overwrite
     again = cli("import", str(source), "--id", "nmg-2026", "--out", str(folder))
     assert again.returncode == 2 and "--force" in again.stderr
     assert cli("import", str(source), "--id", "nmg-2026", "--out", str(folder), "--force").returncode == 0
+
+
+PARENS = """某市教育局2026年工作要点
+发布时间：2026年01月10日
+2026年是“十五五”开局之年。全市教育工作坚持稳中求进。
+一、加强党的建设
+（一）深化理论学习。组织全市教师开展专题学习，
+每季度举办一次报告会。
+（二）加强基层党组织建设。推进示范创建。
+二、发展学前教育
+（三）扩大普惠资源。2026年底前新增普惠性学位3000个。
+"""
+
+PARAGRAPHS = """某县教育局2026年度工作要点
+2026-02-01
+一、办好人民满意的教育
+１．推进县域义务教育优质均衡。完成两所学校改扩建，年底前通过省级评估。
+2. 加强教师队伍建设。实施乡村教师支持计划。
+二、守牢安全底线
+1.抓好校园安全。开展隐患排查整治。
+"""
+
+
+@pytest.mark.parametrize(("text", "shape", "titles"), [
+    (PARENS, "（一）", ["深化理论学习", "加强基层党组织建设", "扩大普惠资源"]),
+    (PARAGRAPHS, "numbered paragraphs", ["推进县域义务教育优质均衡", "加强教师队伍建设", "抓好校园安全"]),
+])
+def test_items_without_labels_become_one_part_items_numbered_through_the_plan(tmp_path: Path, text: str, shape: str,
+                                                                               titles: list[str]) -> None:
+    source = tmp_path / "plan.txt"
+    source.write_text(text, encoding="utf-8")
+    found = import_plan(source, plan_id="city-2026")
+    assert shape in found.shape and found.plan.meta.year == 2026
+    assert [found.plan.item(n).title for n in (1, 2, 3)] == titles
+    first = found.plan.item(1)
+    assert first.goal == "" and first.measures_label == "主要内容" and first.measures.startswith(("组织", "完成"))
+    assert found.plan.preamble.goal.startswith("2026年是") or shape == "numbered paragraphs"
+    written = tmp_path / "city-2026.txt"
+    written.write_text(found.text, encoding="utf-8")
+    (tmp_path / "city-2026.toml").write_text(found.toml(), encoding="utf-8")
+    again = load_plan(written)  # the stored form loads as every shipped plan does
+    assert [again.item(n).title for n in (1, 2, 3)] == titles
+
+
+def test_a_one_part_item_reads_naturally_on_its_card(tmp_path: Path) -> None:
+    from bot.render import TEXT, item_text
+
+    source = tmp_path / "plan.txt"
+    source.write_text(PARENS, encoding="utf-8")
+    card = item_text(import_plan(source, plan_id="c").plan.item(3), TEXT)
+    assert "目标任务" not in card and "主要内容" in card and "3000个" in card

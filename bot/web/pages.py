@@ -155,7 +155,7 @@ def item(it: Item, plan: Plan) -> str:
     else:
         measures = "".join(f"<li>{esc(s)}</li>" for s in split_sentences(it.measures))
         body = (f"<article><h2>{esc(short_ref(it))}</h2><div class=\"ref\">{esc(it.ref)}</div>"
-                f"<h3>{esc(GOAL)}</h3><p>{esc(it.goal)}</p>"
+                + (f"<h3>{esc(GOAL)}</h3><p>{esc(it.goal)}</p>" if it.goal else "") +
                 f"<h3>{esc(it.measures_label)}</h3><ol class=\"measures\">{measures}</ol></article>")
     lo, hi = plan.item_range
     prev = f'<a href="/item/{it.number - 1}?plan={quote(plan.id)}">‹ 上一条</a>' if it.number > lo else "<span></span>"
