@@ -1,14 +1,16 @@
 """Import a plan as a department published it (`plan-bot import FILE`): text or a saved web page →
 the folder format every command loads (`ID.txt` + `ID.toml`).
 
-What it reads today: `.txt` (UTF-8, or GB18030 as older Chinese files are) and `.html`/`.htm` (scripts,
-styles, navigation, headers and footers dropped; block elements become lines). Hard line wraps — a
+What it reads: `.txt` (UTF-8, or GB18030 as older Chinese files are), `.html`/`.htm` (the standard
+library's HTML parser: scripts, styles, navigation, headers and footers dropped; block elements become
+lines), `.docx` (python-docx: its paragraphs) and text `.pdf` (pypdf: page numbers dropped; a scanned
+PDF without text is refused with that reason). Hard line wraps — a
 line that does not end a sentence or a heading, followed by one that does not start a new part — are
 joined; full-width digits become ASCII. Three shapes are recognised, and the one found is reported:
 the 2021 plan's (sections 一、…, items `1.` with 目标任务 and 工作措施 or 主要措施); sections with items
 （一）（二）… whose first sentence is the title; sections with numbered paragraphs `1.` whose lead
 sentence is the title. Items of the last two are stored with one part, 主要内容, numbered through the
-plan. Word and PDF files are refused with that reason.
+plan.
 
 Metadata comes from the document where it states it — a title ending in …年工作要点, a 发布时间 line or
 a date under the title — and from flags, which win; a missing year is asked for, never guessed.
@@ -121,11 +123,14 @@ class _Text(HTMLParser):
 def read_text(path: Path) -> str:
     """The document's text, a line per paragraph."""
     suffix = path.suffix.lower()
-    if suffix in (".docx", ".doc", ".pdf"):
-        raise PlanImportError(f"{path.name}: Word and PDF files are not read yet; save it as .txt or .html "
-                           "(in Word: 另存为 → 纯文本) and import that")
+    if suffix == ".docx":
+        return _docx_text(path)
+    if suffix == ".pdf":
+        return _pdf_text(path)
+    if suffix == ".doc":
+        raise PlanImportError(f"{path.name}: an old .doc file; save it as .docx (另存为 → Word 文档) and import that")
     if suffix not in (".txt", ".html", ".htm"):
-        raise PlanImportError(f"{path.name}: give a .txt or .html file (a page saved from the department's site)")
+        raise PlanImportError(f"{path.name}: give a .txt, .html, .docx or .pdf file")
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -139,6 +144,45 @@ def read_text(path: Path) -> str:
         parser = _Text()
         parser.feed(text)
         text = "".join(parser.parts)
+    return text
+
+
+# CJK Radicals Supplement forms that PDF text layers use for ordinary characters (NFKC leaves them).
+_RADICALS = str.maketrans("⺠⻓⻔⻩⻢⻜⻚⻛⻅⻆⻋⻄⻝⻘⻥⻦⻰⻮⻬⺟⻌⻍", "民长门黄马飞页风见角车西食青鱼鸟龙齿齐母辶辶")
+_PAGE_NUMBER = re.compile(r"^\s*[-—–]?\s*\d{1,4}\s*[-—–]?\s*$")
+
+
+def _docx_text(path: Path) -> str:
+    """A Word file's paragraphs, a line each (python-docx)."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+        raise PlanImportError(f"{path.name}: not a readable Word (.docx) file ({exc})") from None
+
+
+def _pdf_text(path: Path) -> str:
+    """A text PDF's lines (pypdf), page numbers dropped; a scanned PDF has no text to read."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, OSError, KeyError) as exc:
+        raise PlanImportError(f"{path.name}: not a readable PDF ({exc})") from None
+    text = "\n".join(ln for page in pages for ln in page.splitlines() if not _PAGE_NUMBER.match(ln))
+    # PDF text layers often carry Kangxi radicals (⾸ for 首) and spaces around CJK runs: NFKC maps the
+    # radicals to the characters meant, and spaces between Chinese characters or a digit and a Chinese
+    # character are dropped (the parser restores Chinese punctuation).
+    text = unicodedata.normalize("NFKC", text).translate(_RADICALS)
+    text = re.sub(r"(?<=[\u2e80-\u9fff\uff00-\uffef])[ \t]+(?=[\u2e80-\u9fff\uff00-\uffef\d“”\",.;:!?)(])|"
+                  r"(?<=[\d“”\",.;:!?)(])[ \t]+(?=[\u2e80-\u9fff])", "", text)
+    if len(re.sub(r"\s", "", text)) < 20:
+        raise PlanImportError(f"{path.name}: a scanned PDF (pictures of pages, no text): run OCR on it first, or "
+                              "import the department's web page or Word file instead")
     return text
 
 

@@ -68,3 +68,28 @@ def test_a_phone_width_screenshot_of_an_answer(site) -> None:  # type: ignore[no
     assert httpx.get(f"{base}/static/style.css", timeout=5).status_code == 200
     if os.environ.get("PLAN_BOT_SCREENSHOT"):  # refresh docs/answer-390px.png by hand
         Path(os.environ["PLAN_BOT_SCREENSHOT"]).write_bytes(data)
+
+
+def test_a_text_pdf_printed_by_chromium_imports_item_for_item(tmp_path: Path) -> None:
+    """A PDF as departments make them (a page printed to PDF): Chinese text with Kangxi radicals and
+    spaces in its text layer, still read item for item."""
+    import html
+    from difflib import SequenceMatcher
+
+    from corpus.importer import import_plan
+    from corpus.load import PLANS_DIR, load_plan
+
+    text = (PLANS_DIR / "nmg-edu-2021.txt").read_text(encoding="utf-8")
+    page = tmp_path / "plan.html"
+    page.write_text('<html><head><meta charset="utf-8"></head><body>' +
+                    "".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines()) + "</body></html>",
+                    encoding="utf-8")
+    pdf = tmp_path / "plan.pdf"
+    chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri(), profile=tmp_path / "profile-pdf")
+    found = import_plan(pdf, plan_id="from-pdf")
+    original = load_plan(PLANS_DIR / "nmg-edu-2021.txt")
+    assert found.plan.item_range == (1, 33)
+    assert [found.plan.item(n).title for n in range(1, 34)] == [original.item(n).title for n in range(1, 34)]
+    for n in range(1, 34):
+        a, b = found.plan.item(n), original.item(n)
+        assert SequenceMatcher(None, a.goal + a.measures, b.goal + b.measures).ratio() > 0.98, n

@@ -60,7 +60,9 @@ def test_hard_wrapped_lines_are_joined_back(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "content", "reason"), [
-    ("plan.docx", b"PK\x03\x04", "Word and PDF"),
+    ("plan.docx", b"PK\x03\x04 not really a zip", "not a readable Word"),
+    ("plan.doc", b"\xd0\xcf\x11\xe0", "save it as .docx"),
+    ("plan.pdf", b"%PDF-1.4 broken", "not a readable PDF"),
     ("plan.txt", "某市2026年工作要点\n发布时间：2026-01-05\n推进改革。坚持稳中求进。\n".encode(), "no sections"),
     ("plan.txt", "2026年1月\n一、总体\n1.推进改革\n目标任务:做好。\n工作措施:做好。\n".encode(), "--year"),
 ])
@@ -137,3 +139,28 @@ def test_a_one_part_item_reads_naturally_on_its_card(tmp_path: Path) -> None:
     source.write_text(PARENS, encoding="utf-8")
     card = item_text(import_plan(source, plan_id="c").plan.item(3), TEXT)
     assert "目标任务" not in card and "主要内容" in card and "3000个" in card
+
+
+def test_a_word_file_is_read_paragraph_by_paragraph(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    for line in PLAN.splitlines():
+        document.add_paragraph(line)
+    source = tmp_path / "yaodian.docx"
+    document.save(str(source))
+    found = import_plan(source, plan_id="from-word")
+    assert found.plan.item_range == (1, 33) and found.plan.item(33).title == load_plan(
+        PLANS_DIR / "nmg-edu-2021.txt").item(33).title
+
+
+def test_a_scanned_pdf_is_refused_with_the_reason(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)  # a page with no text layer, as a scan has
+    source = tmp_path / "scan.pdf"
+    with source.open("wb") as f:
+        writer.write(f)
+    with pytest.raises(PlanImportError, match="scanned PDF"):
+        import_plan(source)
