@@ -164,3 +164,28 @@ def test_a_scanned_pdf_is_refused_with_the_reason(tmp_path: Path) -> None:
         writer.write(f)
     with pytest.raises(PlanImportError, match="scanned PDF"):
         import_plan(source)
+
+
+def test_an_imported_plan_yields_its_deadlines(tmp_path: Path) -> None:
+    source = tmp_path / "plan.txt"
+    source.write_text(PARENS, encoding="utf-8")
+    dates = import_plan(source, plan_id="c").as_json()["deadlines"]
+    assert {"item": 3, "date": "2026-12-31"}.items() <= next(d for d in dates if d["item"] == 3).items()
+
+
+@pytest.mark.parametrize(("name", "content", "says"), [
+    ("photo.png", b"\x89PNG\r\n\x1a\n", "give a .txt"),
+    ("skips.txt", PARENS.replace("（二）", "").encode(), None),  # still a plan: items renumbered through
+    ("repeats.txt", PLAN.replace("\n2.切实铸牢", "\n1.切实铸牢").encode(), "repeats.txt:"),
+])
+def test_what_is_not_a_plan_exits_2_naming_the_file_and_writes_nothing(tmp_path: Path, name: str, content: bytes,
+                                                                       says: str | None) -> None:
+    source = tmp_path / name
+    source.write_bytes(content)
+    out = tmp_path / "plans"
+    done = cli("import", str(source), "--id", "x-2026", "--out", str(out), "--year", "2026", "--published", "2026-01-01")
+    if says is None:
+        assert done.returncode == 0, done.stderr
+        return
+    assert done.returncode == 2 and "Traceback" not in done.stderr and not out.exists()
+    assert says in done.stderr
